@@ -1,0 +1,39 @@
+# Every target sets itself up on a fresh machine: system packages when missing, a venv,
+# and one pip command with torch==2.13.0 pinned (that pin takes the CPU wheel).
+PY      ?= python3
+VENV    ?= .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.palaestra-installed
+PYTEST_ARGS ?=
+
+.PHONY: demo test test-all bench setup system clean
+
+demo: setup
+	$(BIN)/palaestra demo
+
+test: setup
+	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+
+test-all: setup
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: setup
+	for f in benchmarks/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+
+setup: system $(STAMP)
+
+system:
+	@command -v chromium >/dev/null && command -v stockfish >/dev/null || { \
+	  echo "installing Debian packages: chromium stockfish"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium stockfish; }
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q "torch==2.13.0" -e ".[all,dev]"
+	# bfcl-eval and miniwob pin old numpy/selenium: their data files are all we read
+	$(BIN)/pip install -q --no-deps "bfcl-eval==2026.3.23" "miniwob==1.1.0"
+	touch $(STAMP)
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,17 @@
+"""The contracts every palaestra env and agent keeps (see DESIGN.md)."""
+
+from .env import PalaestraEnv
+from .errors import InvalidAction, MissingDependency, PalaestraError, require
+from .spaces import FreeText, mask_from_legal
+from .task import Task
+
+__all__ = [
+    "PalaestraEnv",
+    "InvalidAction",
+    "MissingDependency",
+    "PalaestraError",
+    "require",
+    "FreeText",
+    "mask_from_legal",
+    "Task",
+]

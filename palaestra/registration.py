@@ -1,0 +1,90 @@
+"""Env ids: every domain lists its envs in ``palaestra/envs/<domain>/ids.py``.
+
+``ids.py`` files must import nothing heavy: they only name entry points, so that
+``import palaestra`` stays fast and works without the optional extras.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Any
+
+import gymnasium as gym
+
+DOMAINS = ("games", "web", "tools", "segmentation", "retrieval")
+
+
+@dataclass
+class EnvInfo:
+    id: str
+    entry: str  # "module:Class"
+    description: str
+    extra: str  # the pip extra the env needs
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    max_episode_steps: int | None = None
+    system: tuple[str, ...] = ()  # Debian packages it needs, e.g. ("chromium",)
+
+
+class EnvFactory:
+    """Entry point for gymnasium: builds the env, wrapped in TextInterface if text=True."""
+
+    def __init__(self, entry: str):
+        self.entry = entry
+
+    def __call__(self, text: bool = False, max_invalid: int | None = 10, **kwargs):
+        module, _, name = self.entry.partition(":")
+        cls = getattr(importlib.import_module(module), name)
+        env = cls(**kwargs)
+        if text:
+            from palaestra.wrappers import TextInterface
+
+            env = TextInterface(env, max_invalid=max_invalid)
+        return env
+
+    def __reduce__(self):
+        return (EnvFactory, (self.entry,))
+
+    def __repr__(self) -> str:
+        return f"EnvFactory({self.entry!r})"
+
+
+def all_env_infos() -> list[EnvInfo]:
+    infos: list[EnvInfo] = []
+    for domain in DOMAINS:
+        try:
+            mod = importlib.import_module(f"palaestra.envs.{domain}.ids")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"palaestra.envs.{domain}.ids":
+                continue
+            raise
+        infos.extend(mod.env_infos() if hasattr(mod, "env_infos") else mod.ENVS)
+    return infos
+
+
+def domain_agents() -> dict[str, str]:
+    """Agent names that domains add (e.g. retrieval's "topk"): name -> "module:attr"."""
+    agents: dict[str, str] = {}
+    for domain in DOMAINS:
+        try:
+            mod = importlib.import_module(f"palaestra.envs.{domain}.ids")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"palaestra.envs.{domain}.ids":
+                continue
+            raise
+        agents.update(getattr(mod, "AGENTS", {}))
+    return agents
+
+
+def register_all() -> list[str]:
+    ids = []
+    for info in all_env_infos():
+        if info.id not in gym.registry:
+            gym.register(
+                id=info.id,
+                entry_point=EnvFactory(info.entry),
+                kwargs=dict(info.kwargs),
+                max_episode_steps=info.max_episode_steps,
+            )
+        ids.append(info.id)
+    return ids

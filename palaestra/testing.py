@@ -1,0 +1,297 @@
+"""The contract kit: one call checks that an env keeps DESIGN.md section 2.
+
+Every domain's tests call :func:`check_env_contract`::
+
+    from palaestra.testing import check_env_contract
+    check_env_contract("palaestra/ConnectFour-v0")
+
+It raises ``AssertionError`` naming the broken contract, and returns a small report.
+"""
+
+from __future__ import annotations
+
+import pickle
+import random
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import gymnasium as gym
+import numpy as np
+
+from palaestra.core import InvalidAction, PalaestraEnv
+from palaestra.wrappers import TextInterface
+
+
+@dataclass
+class ContractReport:
+    env_id: str
+    checks: list[str] = field(default_factory=list)
+    fuzz_examples: int = 0
+    fuzz_valid: int = 0
+
+    def ok(self, name: str) -> None:
+        self.checks.append(name)
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return np.array_equal(np.asarray(a), np.asarray(b))
+    return a == b
+
+
+def _actions_equal(a, b) -> bool:
+    return _same(a, b)
+
+
+class _Policy:
+    """Seeded choice of valid native actions: legal moves, else the oracle's plan."""
+
+    def __init__(self, env: PalaestraEnv, rng: random.Random, sampler=None):
+        self.env, self.rng, self.sampler = env, rng, sampler
+        self.plan: list = []
+
+    def start(self):
+        task = self.env.task
+        self.plan = []
+        if self.env.legal_actions() is None and task is not None and task.has_oracle:
+            self.plan = list(task.solve(self.env))
+
+    def __call__(self):
+        if self.sampler is not None:
+            return self.sampler(self.env, self.rng)
+        legal = self.env.legal_actions()
+        if legal:
+            return legal[self.rng.randrange(len(legal))]
+        if self.plan:
+            return self.plan.pop(0)
+        return None
+
+
+def _rollout(env, policy: _Policy, k: int):
+    trace, actions = [], []
+    for _ in range(k):
+        action = policy()
+        if action is None:
+            break
+        obs, reward, term, trunc, info = env.step(action)
+        actions.append(action)
+        trace.append((obs, float(reward), term, trunc, env.unwrapped.render_text()))
+        if term or trunc:
+            break
+    return actions, trace
+
+
+def _replay(env, actions):
+    trace = []
+    for action in actions:
+        obs, reward, term, trunc, info = env.step(action)
+        trace.append((obs, float(reward), term, trunc, env.unwrapped.render_text()))
+    return trace
+
+
+def check_env_contract(
+    env_id: str,
+    *,
+    seeds: tuple[int, ...] = (0, 1),
+    steps: int = 6,
+    fuzz_examples: int = 1000,
+    near_misses: list[str] | None = None,
+    sampler: Callable[[PalaestraEnv, random.Random], Any] | None = None,
+    skip_check_env: bool = False,
+    **kwargs,
+) -> ContractReport:
+    """Check ``env_id`` (made with ``kwargs``) against every palaestra contract.
+
+    - gymnasium's ``check_env`` on the native and the text view;
+    - the same seed gives the same task and the same episode;
+    - snapshots: ``get_state``, play, ``set_state``, replay gives identical
+      observations, rewards and flags, also after pickling and in a fresh env;
+    - ``parse_action(format_action(a)) == a`` for every legal action seen;
+    - ``fuzz_examples`` malformed text actions (hypothesis): never an exception, and a
+      rejected action leaves the state unchanged.
+    """
+    from gymnasium.utils.env_checker import check_env
+
+    report = ContractReport(env_id)
+    env = gym.make(env_id, **kwargs)
+    base = env.unwrapped
+    try:
+        assert isinstance(base, PalaestraEnv), f"{env_id} does not subclass PalaestraEnv"
+        assert isinstance(base.instructions, str) and base.instructions.strip(), (
+            f"{env_id} has no instructions"
+        )
+        if not skip_check_env:
+            check_env(base, skip_render_check=True)
+            report.ok("check_env native")
+
+        # same seed -> same episode; info keys
+        traces = []
+        for _ in range(2):
+            obs, info = env.reset(seed=seeds[0])
+            assert "task_id" in info, "info must carry task_id after reset"
+            policy = _Policy(base, random.Random(seeds[0]), sampler)
+            policy.start()
+            actions, trace = _rollout(env, policy, steps)
+            traces.append((base.render_text(), actions, trace))
+        assert _same(traces[0], traces[1]), "the same seed gave different episodes"
+        report.ok("seeded determinism")
+
+        # snapshot round trips
+        for seed in seeds:
+            env.reset(seed=seed)
+            policy = _Policy(base, random.Random(seed), sampler)
+            policy.start()
+            prefix, ptrace = _rollout(env, policy, steps // 2)
+            if ptrace and (ptrace[-1][2] or ptrace[-1][3]):
+                env.reset(seed=seed)
+                policy.start()
+            state = base.get_state()
+            blob = pickle.dumps(state)
+            text_before = base.render_text()
+            actions, trace = _rollout(env, policy, steps)
+            base.set_state(state)
+            assert base.render_text() == text_before, "set_state did not restore render_text()"
+            assert _same(_replay(env, actions), trace), "replay after set_state differs"
+            base.set_state(pickle.loads(blob))
+            assert _same(_replay(env, actions), trace), "replay after a pickled state differs"
+            fresh = gym.make(env_id, **kwargs)
+            try:
+                fresh.reset(seed=seed + 1000)
+                fresh.unwrapped.set_state(pickle.loads(blob))
+                assert fresh.unwrapped.render_text() == text_before, (
+                    "a fresh env did not restore the snapshot"
+                )
+                assert _same(_replay(fresh, actions), trace), "replay in a fresh env differs"
+            finally:
+                fresh.close()
+        report.ok("snapshot round trip")
+
+        # format/parse round trip
+        checked = 0
+        for seed in seeds:
+            env.reset(seed=seed)
+            policy = _Policy(base, random.Random(seed), sampler)
+            policy.start()
+            for _ in range(steps):
+                legal = base.legal_actions()
+                candidates = list(legal) if legal else ([policy.plan[0]] if policy.plan else [])
+                for action in candidates:
+                    text = base.format_action(action)
+                    assert isinstance(text, str)
+                    back = base.parse_action(text)
+                    assert _actions_equal(back, action), (
+                        f"parse_action(format_action({action!r})) gave {back!r} via {text!r}"
+                    )
+                    checked += 1
+                action = policy()
+                if action is None:
+                    break
+                _, _, term, trunc, _ = env.step(action)
+                if term or trunc:
+                    break
+        assert checked > 0, "no action was available to round-trip"
+        report.ok(f"text round trip ({checked} actions)")
+
+        # native out-of-space actions raise InvalidAction, never crash
+        env.reset(seed=seeds[0])
+        for bad in _bad_native_actions(base):
+            before = base.render_text()
+            try:
+                base.step(bad)
+            except InvalidAction:
+                pass
+            else:
+                continue
+            assert base.render_text() == before, f"rejected native action {bad!r} changed the state"
+        report.ok("bad native actions")
+
+        # fuzzing the text view
+        _fuzz(env_id, kwargs, report, fuzz_examples, near_misses or [], seeds[0])
+        report.ok("fuzz")
+
+        # text view passes check_env too
+        if not skip_check_env:
+            tenv = gym.make(env_id, text=True, **kwargs)
+            try:
+                check_env(tenv.unwrapped if not isinstance(tenv, TextInterface) else tenv, skip_render_check=True)
+            finally:
+                tenv.close()
+            report.ok("check_env text")
+    finally:
+        env.close()
+    return report
+
+
+def _bad_native_actions(base) -> list:
+    space = base.action_space
+    bad: list = [None, "not an action", -1, 10**9]
+    if isinstance(space, gym.spaces.Discrete):
+        bad += [int(space.start + space.n), int(space.start) - 1]
+        legal = base.legal_actions()
+        if legal is not None:
+            illegal = [a for a in range(int(space.start), int(space.start + space.n)) if a not in set(legal)]
+            bad += illegal[:5]
+    return bad
+
+
+def _near_misses(base, extra: list[str]) -> list[str]:
+    words = list(extra)
+    legal = base.legal_actions() or []
+    for action in legal[:20]:
+        text = base.format_action(action)
+        words += [text + "9", text[:-1], text.upper() + "!", " " + text + " x", text * 3, text[::-1]]
+    return words
+
+
+def _fuzz(env_id, kwargs, report, n, extra, seed):
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    tenv = gym.make(env_id, text=True, max_invalid=None, **kwargs)
+    base = tenv.unwrapped
+    tenv.reset(seed=seed)
+    start = base.get_state()
+    misses = _near_misses(base, extra)
+    strategy = st.one_of(
+        st.text(max_size=40),
+        st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=0x10FFFF), max_size=12),
+        st.sampled_from(misses or [""]),
+        st.builds(lambda a, b: a + b, st.sampled_from(misses or ["x"]), st.text(max_size=4)),
+        st.just(""),
+        st.just("x" * 100_000),
+        st.just("\x00\n\t"),
+        st.integers().map(str),
+    )
+    counts = {"n": 0, "valid": 0}
+
+    @settings(
+        max_examples=n,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(strategy)
+    def fuzz_one(text):
+        counts["n"] += 1
+        before = base.render_text()
+        obs, reward, term, trunc, info = tenv.step(text)
+        assert isinstance(obs, str)
+        if "invalid_action" in info:
+            assert base.render_text() == before, f"invalid action {text!r} changed the state"
+            assert info["invalid_action"].strip(), "an invalid action needs an explanation"
+        else:
+            counts["valid"] += 1
+            base.set_state(start)
+
+    try:
+        fuzz_one()
+    finally:
+        tenv.close()
+    report.fuzz_examples = counts["n"]
+    report.fuzz_valid = counts["valid"]
+    assert counts["n"] >= min(n, 50), f"only {counts['n']} fuzz examples ran"
