@@ -2,7 +2,7 @@
 
 from .env import PalaestraEnv
 from .errors import InvalidAction, MissingDependency, PalaestraError, require
-from .spaces import FreeText, mask_from_legal
+from .spaces import FreeText, LegalDiscrete, mask_from_legal
 from .task import Task
 
 __all__ = [
@@ -12,6 +12,7 @@ __all__ = [
     "PalaestraError",
     "require",
     "FreeText",
+    "LegalDiscrete",
     "mask_from_legal",
     "Task",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import string
 
 import numpy as np
-from gymnasium.spaces import Text
+from gymnasium.spaces import Discrete, Text
 
 
 class FreeText(Text):
@@ -43,3 +43,29 @@ def mask_from_legal(n: int, legal) -> np.ndarray:
     mask = np.zeros(n, dtype=np.int8)
     mask[list(legal)] = 1
     return mask
+
+
+class LegalDiscrete(Discrete):
+    """``Discrete`` whose ``sample()`` draws a legal action of its env by default.
+
+    Illegal native actions raise ``InvalidAction``, so ``env.action_space.sample()``
+    (as Gymnasium's checker and many training loops call it) should give a legal one.
+    Pass an explicit ``mask`` to override. Pickles as a plain ``Discrete``.
+    """
+
+    def __init__(self, n: int, legal_fn=None, seed=None):
+        super().__init__(n, seed=seed)
+        self._legal_fn = legal_fn
+
+    def sample(self, mask=None, probability=None):
+        if mask is None and probability is None and self._legal_fn is not None:
+            legal = self._legal_fn()
+            if legal:
+                mask = np.zeros(self.n, dtype=np.int8)
+                mask[list(legal)] = 1
+        return super().sample(mask=mask, probability=probability)
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["_legal_fn"] = None
+        return state

@@ -73,7 +73,7 @@ class TextInterface(gym.Wrapper):
     def _invalid(self, message: str):
         self._invalid_in_row += 1
         truncated = self.max_invalid is not None and self._invalid_in_row >= self.max_invalid
-        info = {k: v for k, v in self._last_info.items() if k not in ("image",)}
+        info = {k: (v.copy() if hasattr(v, "copy") else v) for k, v in self._last_info.items() if k != "image"}
         info = self._decorate(info)
         info["invalid_action"] = message
         info["invalid_in_row"] = self._invalid_in_row

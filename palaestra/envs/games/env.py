@@ -1,0 +1,475 @@
+"""Gymnasium envs for the board games: the single-agent view against an opponent."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+from gymnasium import spaces
+
+from palaestra.core import InvalidAction, LegalDiscrete, PalaestraEnv, Task
+
+from .opponents import make_opponent
+from .world import RULES
+
+_OUTCOME = {1: "win", 0: "draw", -1: "loss"}
+
+
+class GameEnv(PalaestraEnv):
+    """Base of the board-game envs (see the subclasses' docstrings)."""
+
+    game_name = ""
+    metadata = {"render_modes": ["ansi"], "render_fps": 2}
+
+    def __init__(
+        self,
+        opponent="random",
+        agent_player: int | None = None,
+        opponent_options: dict | None = None,
+        max_plies: int | None = None,
+        render_mode: str | None = None,
+        **rules_kwargs,
+    ):
+        super().__init__(render_mode=render_mode)
+        self.rules = RULES[self.game_name](**rules_kwargs)
+        self.rules_kwargs = dict(rules_kwargs)
+        self.opponent_spec = opponent
+        self.opponent_options = dict(opponent_options or {})
+        self.opponent = make_opponent(opponent, self.game_name, **self.opponent_options)
+        self.num_players = 1 if self.opponent is not None else 2
+        if agent_player not in (None, 0, 1):
+            raise ValueError(f"agent_player={agent_player!r}: use 0 (moves first), 1 (second) or None (by seed parity).")
+        self.agent_player_arg = agent_player
+        self.max_plies = max_plies
+        n = self.rules.num_actions
+        self.action_space = LegalDiscrete(n, self._legal_or_none)
+        self.observation_space = spaces.Dict(
+            {
+                "observation": spaces.Box(0.0, 1.0, shape=self.rules.obs_shape, dtype=np.float32),
+                "action_mask": spaces.MultiBinary(n),
+            }
+        )
+        self._state = None
+        self._planning = None
+        self._rng = random.Random(0)
+        self._seed = None
+        self._agent = 0  # 0 = the first mover
+        self._first = 0  # OpenSpiel id of the first mover (white is player 1 in chess)
+        self._plies = 0
+        self._last = None
+        self._ended = False
+        self._legal_cache = (None, None)
+        self.instructions = self._instructions()
+
+    # ---- episode -------------------------------------------------------------------
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        options = dict(options or {})
+        if "task" in options:
+            options.update(self._parse_task_id(options.pop("task")))
+        self._seed = seed
+        self._rng = random.Random(seed)
+        self._state = self.rules.new_state(seed, options)
+        self._first = self._state.current_player()
+        if "agent_player" in options:
+            self._agent = int(options["agent_player"])
+        elif self.agent_player_arg is not None:
+            self._agent = self.agent_player_arg
+        else:
+            self._agent = (seed or 0) % 2 if self.opponent is not None else 0
+        self._plies, self._last, self._ended = 0, None, False
+        self._legal_cache = (None, None)
+        self.task = self._make_task()
+        if self.opponent is not None and self.to_play() != self._agent:
+            self._opponent_move()
+        obs, info = self.observe()
+        return obs, info
+
+    def step(self, action):
+        if self._ended:
+            raise InvalidAction("The game is over; call reset() to start a new one.")
+        try:
+            action = int(action)
+        except (TypeError, ValueError):
+            raise InvalidAction(
+                f"{action!r} is not an action id; give an int in 0..{self.rules.num_actions - 1} "
+                "(or use the text view)."
+            ) from None
+        legal = self._legal()
+        if action not in legal:
+            raise self.rules.illegal(
+                self._state, str(action), f"action {action} ({self.format_action(action)}) is not legal now."
+            )
+        mover = self._state.current_player()
+        self._apply(action)
+        if self.opponent is None:  # self-play: reward to the player who just moved
+            reward = self._state.returns()[mover] if self._state.is_terminal() else 0.0
+        else:
+            if not self._state.is_terminal() and not self._truncated():
+                self._opponent_move()
+            reward = self._state.returns()[self._spiel(self._agent)] if self._state.is_terminal() else 0.0
+        terminated = self._state.is_terminal()
+        truncated = not terminated and self._truncated()
+        self._ended = terminated or truncated
+        obs, info = self.observe()
+        return obs, float(reward), terminated, truncated, info
+
+    def _apply(self, action: int):
+        self._state.apply_action(action)
+        self._plies += 1
+        self._last = action
+        self._legal_cache = (None, None)
+
+    def _opponent_move(self):
+        action = self.opponent.choose(self, self._state, self._rng)
+        self._apply(int(action))
+
+    def _truncated(self) -> bool:
+        return self.max_plies is not None and self._plies >= self.max_plies
+
+    def _legal(self) -> list[int]:
+        key, legal = self._legal_cache
+        if key != self._plies or legal is None:
+            legal = [] if self._state.is_terminal() else self._state.legal_actions()
+            self._legal_cache = (self._plies, legal)
+        return legal
+
+    def _legal_or_none(self):
+        return self._legal() if self._state is not None else None
+
+    def _spiel(self, player: int) -> int:
+        """palaestra player (0 = first mover) -> OpenSpiel player id."""
+        return self._first if player == 0 else 1 - self._first
+
+    def to_play(self) -> int:
+        current = self._state.current_player()
+        if current < 0:
+            return -1
+        return 0 if current == self._first else 1
+
+    def observe(self):
+        """The observation and info of the current state, from the mover's side."""
+        legal = self._legal()
+        mask = np.zeros(self.rules.num_actions, dtype=np.int8)
+        mask[legal] = 1
+        if self.opponent is not None:
+            perspective = self._spiel(self._agent)
+        else:
+            perspective = self._state.current_player()
+            if perspective < 0:
+                perspective = self._first
+        obs = {"observation": self.rules.observation(self._state, perspective), "action_mask": mask}
+        info = {"task_id": self.task.id, "action_mask": mask, "to_play": self.to_play(), "plies": self._plies}
+        if self._state.is_terminal() or self._truncated():
+            if self.opponent is not None:
+                ret = self._state.returns()[self._spiel(self._agent)] if self._state.is_terminal() else 0.0
+                info["outcome"] = _OUTCOME[int(np.sign(ret))]
+                info["success"] = ret > 0
+            else:
+                returns = self._state.returns() if self._state.is_terminal() else [0.0, 0.0]
+                info["returns"] = [returns[self._spiel(0)], returns[self._spiel(1)]]
+                info["success"] = False
+        return obs, info
+
+    # ---- tasks ---------------------------------------------------------------------
+    def _variant(self) -> str:
+        return "standard"
+
+    def _make_task(self) -> Task:
+        side = f"p{self._agent}" if self.opponent is not None else "selfplay"
+        tid = f"{self.game_name}:{self._variant()}:{side}"
+        opp = getattr(self.opponent, "name", "self-play")
+        goal = (
+            f"Win the game of {self.rules.name.replace('_', ' ')} playing "
+            f"{self._side_name(self._agent)} against {opp}."
+            if self.opponent is not None
+            else f"Play both sides of {self.rules.name.replace('_', ' ')}."
+        )
+
+        def validate(env):
+            state = env._state
+            if not state.is_terminal():
+                return 0.0, False, {}
+            ret = state.returns()[env._spiel(env._agent)]
+            return float(ret), True, {"outcome": _OUTCOME[int(np.sign(ret))]}
+
+        return Task(id=tid, goal=goal, split="test", data={"agent_player": self._agent}, validator=validate)
+
+    def _parse_task_id(self, tid: str) -> dict:
+        parts = str(tid).split(":")
+        if len(parts) != 3 or parts[0] != self.game_name:
+            raise ValueError(f"task id {tid!r} is not of the form '{self.game_name}:<variant>:p0|p1'.")
+        out = {}
+        if parts[2] in ("p0", "p1"):
+            out["agent_player"] = int(parts[2][1])
+        if parts[1] != "standard":
+            out["position"] = int(parts[1])
+        return out
+
+    def _side_name(self, player: int) -> str:
+        return ["first (x)", "second (o)"][player]
+
+    # ---- language view -------------------------------------------------------------
+    def _instructions(self) -> str:
+        return (
+            f"You play {self.rules.name.replace('_', ' ')}. {self._rules_text()}\n"
+            f"Action format: {self.rules.move_help} Reply with exactly one move."
+        )
+
+    def _rules_text(self) -> str:
+        return ""
+
+    def render_text(self) -> str:
+        state = self._state
+        lines = [f"Goal: {self.task.goal}", self.rules.draw(state)]
+        if self._last is not None:
+            lines.append(f"Last move: {self._format_past(self._last)}")
+        if state.is_terminal():
+            lines.append(f"Game over: {self.observe()[1].get('outcome', 'finished')}.")
+        elif self._truncated():
+            lines.append("Game stopped: move limit reached.")
+        else:
+            who = self._side_name(self.to_play())
+            you = " (you)" if self.opponent is None or self.to_play() == self._agent else ""
+            lines.append(f"To move: {who}{you}")
+            legal = [self.format_action(a) for a in self._legal()]
+            lines.append("Legal moves: " + " ".join(legal))
+        return "\n".join(lines)
+
+    def _format_past(self, action) -> str:
+        history = self._state.history()
+        if not history:
+            return str(action)
+        # rebuild the position before the last move to name it in its own notation
+        before = self.rules.game.new_initial_state()
+        for a in history[:-1]:
+            before.apply_action(a)
+        return self.rules.format(before, history[-1])
+
+    def parse_action(self, text: str) -> int:
+        if not isinstance(text, str):
+            raise InvalidAction(f"expected text, got {type(text).__name__}. {self.rules.move_help}")
+        if self._ended:
+            raise InvalidAction("The game is over; call reset() to start a new one.")
+        return int(self.rules.parse(self._state, text))
+
+    def format_action(self, action) -> str:
+        return self.rules.format(self._state, int(action))
+
+    def legal_actions(self) -> list[int]:
+        return list(self._legal())
+
+    def ui_state(self) -> dict:
+        return {
+            "game": self.rules.name,
+            "rows": self.rules.rows,
+            "cols": self.rules.cols,
+            "cells": self.rules.cells(self._state),
+            "fen": str(self._state) if self.rules.name == "chess" else None,
+            "legal": [self.format_action(a) for a in self._legal()],
+            "to_play": self.to_play(),
+            "agent_player": self._agent if self.opponent is not None else None,
+            "last_move": self._format_past(self._last) if self._last is not None else None,
+            "over": bool(self._ended),
+        }
+
+    # ---- snapshots -----------------------------------------------------------------
+    def get_state(self):
+        return {
+            "state": self._state.clone(),
+            "rng": self._rng.getstate() if self.opponent is not None else None,
+            "seed": self._seed,
+            "agent": self._agent,
+            "first": self._first,
+            "plies": self._plies,
+            "last": self._last,
+            "ended": self._ended,
+            "task": (self.task.id, self.task.goal, self.task.data),
+        }
+
+    def set_state(self, snap) -> None:
+        self._state = snap["state"].clone()
+        if snap["rng"] is not None:
+            self._rng.setstate(snap["rng"])
+        self._seed = snap["seed"]
+        self._agent = snap["agent"]
+        self._first = snap["first"]
+        self._plies = snap["plies"]
+        self._last = snap["last"]
+        self._ended = snap["ended"]
+        self._legal_cache = (None, None)
+        if self.task is None or self.task.id != snap["task"][0]:
+            self.task = self._make_task()
+
+    def planning_env(self) -> "GameEnv":
+        """A self-play copy (no opponent) for search: both sides move through step."""
+        if self.opponent is None:
+            return self
+        if self._planning is None:
+            self._planning = type(self)(opponent=None, max_plies=self.max_plies, **self.rules_kwargs)
+            self._planning.reset(seed=self._seed)
+        return self._planning
+
+    def close(self):
+        if self.opponent is not None:
+            self.opponent.close()
+        if self._planning is not None and self._planning is not self:
+            self._planning.close()
+
+
+class ConnectFourEnv(GameEnv):
+    """Connect Four against an opponent (rules: OpenSpiel ``connect_four``).
+
+    ## Description
+    Two players drop discs into a 6x7 grid; four in a row (any direction) wins.
+
+    ## Action Space
+    ``Discrete(7)``: the column, 0-6. Text: a column number ``1``-``7``.
+
+    ## Observation Space
+    ``Dict(observation=Box(0, 1, (3, 6, 7)), action_mask=MultiBinary(7))``, PettingZoo
+    style; planes from the agent's side (OpenSpiel's observation tensor).
+
+    ## Rewards
+    +1 win, -1 loss, 0 draw, from the agent's side, at the end.
+
+    ## Episode End
+    Terminated on a win or a full board; truncated at ``max_plies`` if given.
+
+    ## Arguments
+    ``opponent`` ("random", "mcts", None for self-play, or an Agent), ``opponent_options``
+    (e.g. ``{"simulations": 400}``), ``agent_player`` (0 first, 1 second, None: seed
+    parity), ``max_plies``, ``render_mode`` ("ansi").
+
+    ## Version History
+    v0: first release.
+    """
+
+    game_name = "connect_four"
+
+    def _rules_text(self):
+        return "Drop a disc into a column; the first to line up four discs (row, column or diagonal) wins."
+
+
+class HexEnv(GameEnv):
+    """Hex against an opponent (rules: OpenSpiel ``hex``).
+
+    ## Description
+    Players alternately claim cells of a rhombic board; x wins by connecting the top and
+    bottom edges, o by connecting left and right. No draws.
+
+    ## Action Space
+    ``Discrete(size*size (+1 with swap))``: cell ``row * size + col`` (and the swap move).
+    Text: a cell such as ``c5`` (column letter, row number), or ``swap``.
+
+    ## Observation Space
+    ``Dict(observation=Box(0, 1, (9, size, size)), action_mask=MultiBinary(n))``.
+
+    ## Rewards
+    +1 win, -1 loss, from the agent's side, at the end.
+
+    ## Episode End
+    Terminated when a side connects its edges.
+
+    ## Arguments
+    ``board_size`` (5..19, default 11), ``swap`` (pie rule, default False), ``opponent``,
+    ``opponent_options``, ``agent_player``, ``max_plies``, ``render_mode``.
+
+    ## Version History
+    v0: first release.
+    """
+
+    game_name = "hex"
+
+    def __init__(self, board_size: int = 11, swap: bool = False, **kwargs):
+        super().__init__(board_size=board_size, swap=swap, **kwargs)
+
+    def _variant(self):
+        return f"{self.rules.size}"
+
+    def _parse_task_id(self, tid):
+        parts = str(tid).split(":")
+        if len(parts) != 3 or parts[0] != "hex":
+            raise ValueError(f"task id {tid!r} is not of the form 'hex:<size>:p0|p1'.")
+        return {"agent_player": int(parts[2][1])} if parts[2] in ("p0", "p1") else {}
+
+    def _rules_text(self):
+        return (
+            f"The board is {self.rules.size}x{self.rules.size}. x (first) connects the top and bottom rows; "
+            "o (second) connects the left and right columns."
+            + (" The second player may answer the first move with 'swap'." if self.rules.swap else "")
+        )
+
+
+class ChessEnv(GameEnv):
+    """Chess against an opponent (rules: OpenSpiel ``chess``; notation: python-chess).
+
+    ## Description
+    Standard chess. Draws by the fifty-move rule, threefold repetition, stalemate and
+    insufficient material, as OpenSpiel implements them.
+
+    ## Action Space
+    ``Discrete(4674)``: OpenSpiel's move encoding. Text: UCI (``e2e4``, ``e7e8q``;
+    canonical) or SAN (``Nf3``, ``O-O``, ``exd5``).
+
+    ## Observation Space
+    ``Dict(observation=Box(0, 1, (20, 8, 8)), action_mask=MultiBinary(4674))``.
+
+    ## Rewards
+    +1 win, -1 loss, 0 draw, from the agent's side, at the end.
+
+    ## Episode End
+    Terminated at checkmate or a draw; truncated at ``max_plies`` if given.
+
+    ## Arguments
+    ``opponent`` ("random", "mcts", "stockfish", None for self-play, or an Agent),
+    ``opponent_options`` (Stockfish: ``skill`` 0-20, ``depth``, ``movetime``, ``elo``),
+    ``agent_player`` (0 White, 1 Black, None: seed parity), ``max_plies``, ``render_mode``.
+
+    ## Version History
+    v0: first release.
+    """
+
+    game_name = "chess"
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+
+    def _side_name(self, player):
+        return ["White", "Black"][player]
+
+    def _rules_text(self):
+        return "Uppercase letters are White's pieces, lowercase Black's; the FEN line gives the exact position."
+
+
+class Chess960Env(ChessEnv):
+    """Chess960 (Fischer random chess): the start position is drawn from the seed.
+
+    ## Description
+    Chess with one of the 960 start positions; seeds 0..959 reach every position exactly
+    once (``options={"position": k}`` picks one directly). Castling in UCI is written
+    king-takes-own-rook (``e1h1``), as python-chess and OpenSpiel do for Chess960.
+
+    ## Action Space / Observation Space / Rewards / Episode End / Arguments
+    As ``palaestra/Chess-v0``.
+
+    ## Version History
+    v0: first release.
+    """
+
+    game_name = "chess960"
+
+    def reset(self, *, seed=None, options=None):
+        options = dict(options or {})
+        if "task" in options:
+            options.update(self._parse_task_id(options.pop("task")))
+        self._position = options.get("position", ((int(seed or 0) % 960) * 337 + 211) % 960)
+        options["position"] = self._position
+        return super().reset(seed=seed, options=options)
+
+    def _variant(self):
+        return str(getattr(self, "_position", 0))
+
+    def set_state(self, snap):
+        self._position = int(snap["task"][0].split(":")[1])
+        super().set_state(snap)

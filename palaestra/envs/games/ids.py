@@ -1,0 +1,14 @@
+"""Board-game env ids (imports nothing heavy)."""
+
+from palaestra.registration import EnvInfo
+
+ENVS = [
+    EnvInfo("palaestra/ConnectFour-v0", "palaestra.envs.games.env:ConnectFourEnv",
+            "Connect Four against an opponent (OpenSpiel rules); text: a column 1-7.", "games"),
+    EnvInfo("palaestra/Hex-v0", "palaestra.envs.games.env:HexEnv",
+            "Hex, board_size 5..19 (default 11), optional swap rule; text: a cell like c5.", "games"),
+    EnvInfo("palaestra/Chess-v0", "palaestra.envs.games.env:ChessEnv",
+            "Chess against random, MCTS or Stockfish; text: UCI or SAN.", "games", system=("stockfish",)),
+    EnvInfo("palaestra/Chess960-v0", "palaestra.envs.games.env:Chess960Env",
+            "Chess960: the start position drawn from the seed (all 960 reachable).", "games", system=("stockfish",)),
+]

@@ -1,0 +1,267 @@
+"""Game rules from OpenSpiel, plus text drawing and move parsing (no Gymnasium here).
+
+Each ``Rules`` object wraps one pyspiel game: it makes initial states (Chess960's start
+position is drawn from the seed), turns OpenSpiel actions into the text people and
+language models write (and back), and draws the board.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from functools import lru_cache
+
+import numpy as np
+import pyspiel
+
+from palaestra.core import InvalidAction
+
+
+class Rules:
+    name: str = ""
+    move_help: str = ""
+
+    def __init__(self, **params):
+        self.params = params
+        self.game = pyspiel.load_game(self.spiel_name, params)
+        self.num_actions = self.game.num_distinct_actions()
+        self.obs_shape = tuple(self.game.observation_tensor_shape())
+
+    spiel_name = ""
+
+    def new_state(self, seed: int | None, options: dict | None = None):
+        return self.game.new_initial_state()
+
+    # text <-> action -------------------------------------------------------------
+    def format(self, state, action: int) -> str:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def parse(self, state, text: str) -> int:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def draw(self, state) -> str:
+        return str(state)
+
+    def observation(self, state, player: int) -> np.ndarray:
+        return np.asarray(state.observation_tensor(player), dtype=np.float32).reshape(self.obs_shape)
+
+    def cells(self, state) -> list[list[str]]:  # for board UIs
+        return [line.split() for line in str(state).splitlines() if line.strip()]
+
+    def illegal(self, state, text: str, why: str) -> InvalidAction:
+        legal = [self.format(state, a) for a in state.legal_actions()]
+        shown = ", ".join(legal[:60]) + (f" ... ({len(legal)} in all)" if len(legal) > 60 else "")
+        return InvalidAction(f"{why} {self.move_help} Legal now: {shown}", allowed=legal)
+
+
+class ConnectFourRules(Rules):
+    name = "connect_four"
+    spiel_name = "connect_four"
+    rows, cols = 6, 7
+    move_help = "Give a column number from 1 (left) to 7 (right), e.g. '4'."
+    _pattern = re.compile(r"^\s*(?:col(?:umn)?\s*)?([0-9]+)\s*$", re.IGNORECASE)
+
+    def format(self, state, action: int) -> str:
+        return str(int(action) + 1)
+
+    def parse(self, state, text: str) -> int:
+        m = self._pattern.match(text)
+        if not m or len(m.group(1)) > 3:
+            raise self.illegal(state, text, f"{text[:60]!r} is not a column number.")
+        col = int(m.group(1)) - 1
+        if not 0 <= col < self.cols:
+            raise self.illegal(state, text, f"column {col + 1} does not exist (columns are 1-7).")
+        if col not in state.legal_actions():
+            raise self.illegal(state, text, f"column {col + 1} is full.")
+        return col
+
+    def cells(self, state):
+        rows = [list(line.strip()) for line in str(state).splitlines() if line.strip()][: self.rows]
+        return [["" if c == "." else c for c in row] for row in rows]
+
+    def draw(self, state) -> str:
+        lines = [" ".join(row) for row in (["." if c == "" else c for c in r] for r in self.cells(state))]
+        lines.append(" ".join(str(i) for i in range(1, self.cols + 1)))
+        return "\n".join(lines)
+
+
+class HexRules(Rules):
+    name = "hex"
+    spiel_name = "hex"
+    _pattern = re.compile(r"^\s*([a-zA-Z])\s*([0-9]{1,2})\s*$")
+
+    def __init__(self, board_size: int = 11, swap: bool = False):
+        if not 5 <= int(board_size) <= 19:
+            raise ValueError(f"board_size={board_size} is outside 5..19; pick a size in that range.")
+        super().__init__(board_size=int(board_size), swap=bool(swap))
+        self.size = int(board_size)
+        self.swap = bool(swap)
+        self.rows = self.cols = self.size
+        last = string.ascii_lowercase[self.size - 1]
+        self.move_help = (
+            f"Give a cell as column letter a-{last} and row number 1-{self.size}, e.g. 'c5'"
+            + (", or 'swap' as the second player's first move." if self.swap else ".")
+        )
+
+    def format(self, state, action: int) -> str:
+        if action == self.size * self.size:
+            return "swap"
+        row, col = divmod(int(action), self.size)
+        return f"{string.ascii_lowercase[col]}{row + 1}"
+
+    def parse(self, state, text: str) -> int:
+        if self.swap and text.strip().lower() == "swap":
+            action = self.size * self.size
+            if action not in state.legal_actions():
+                raise self.illegal(state, text, "swap is only allowed as the second player's first move.")
+            return action
+        m = self._pattern.match(text)
+        if not m:
+            raise self.illegal(state, text, f"{text[:60]!r} is not a cell.")
+        col = ord(m.group(1).lower()) - ord("a")
+        row = int(m.group(2)) - 1
+        if not (0 <= col < self.size and 0 <= row < self.size):
+            raise self.illegal(state, text, f"{text.strip()!r} is off the {self.size}x{self.size} board.")
+        action = row * self.size + col
+        if action not in state.legal_actions():
+            raise self.illegal(state, text, f"{text.strip()!r} is already taken.")
+        return action
+
+    def cells(self, state):
+        rows = [line.split() for line in str(state).splitlines() if line.strip()]
+        # OpenSpiel marks winning/edge-connected stones with other letters; keep x/o
+        def norm(c):  # OpenSpiel marks edge-connected stones y/z and p/q
+            c = c.lower()
+            return "x" if c in "xyz" else ("o" if c in "opq" else "")
+        return [[norm(c) for c in row] for row in rows]
+
+    def draw(self, state) -> str:
+        letters = "  " + " ".join(string.ascii_lowercase[: self.size])
+        lines = [letters]
+        for r, row in enumerate(self.cells(state)):
+            cells = " ".join("." if c == "" else c for c in row)
+            lines.append(f"{' ' * r}{r + 1:>2} {cells}")
+        lines.append("x connects top and bottom (rows 1 and %d); o connects left and right (a and %s)."
+                     % (self.size, string.ascii_lowercase[self.size - 1]))
+        return "\n".join(lines)
+
+
+class ChessRules(Rules):
+    name = "chess"
+    spiel_name = "chess"
+    move_help = "Give a move in UCI ('e2e4', 'e7e8q') or SAN ('Nf3', 'O-O')."
+
+    def __init__(self, chess960: bool = False):
+        super().__init__(chess960=bool(chess960))
+        self.chess960 = bool(chess960)
+        self.rows = self.cols = 8
+
+    def new_state(self, seed, options=None):
+        state = self.game.new_initial_state()
+        if state.is_chance_node():  # Chess960: the start position is a chance outcome
+            options = options or {}
+            if "position" in options:
+                index = int(options["position"])
+                if not 0 <= index < 960:
+                    raise ValueError(f"options['position']={index} must be in 0..959.")
+            else:
+                # a bijection on 0..959, so seeds 0..959 reach all 960 positions once each
+                index = ((int(seed or 0) % 960) * 337 + 211) % 960
+            state.apply_action(state.chance_outcomes()[index][0])
+        return state
+
+    def board(self, state):
+        return _board(str(state), self.chess960)
+
+    def uci_map(self, state) -> dict[str, int]:
+        return _uci_map(str(state), self.chess960, tuple(state.legal_actions()), id(self.game), self)
+
+    def format(self, state, action: int) -> str:
+        for uci, a in self.uci_map(state).items():
+            if a == action:
+                return uci
+        # not legal now: fall back to OpenSpiel's SAN so errors still name it
+        if not 0 <= int(action) < self.num_actions:
+            return f"<action {action}>"
+        try:
+            return state.action_to_string(state.current_player(), int(action))
+        except Exception:  # noqa: BLE001
+            return f"<action {action}>"
+
+    def parse(self, state, text: str) -> int:
+        import chess
+
+        raw = text.strip()
+        if not raw or len(raw) > 12:
+            raise self.illegal(state, text, f"{raw[:40]!r} is not a chess move.")
+        board = self.board(state)
+        move = None
+        try:
+            move = board.parse_uci(raw.lower())
+        except (chess.InvalidMoveError, chess.IllegalMoveError, ValueError):
+            try:
+                move = board.parse_san(raw)
+            except (chess.InvalidMoveError, chess.IllegalMoveError, chess.AmbiguousMoveError, ValueError) as err:
+                raise self.illegal(state, text, f"{raw!r} is not a legal move here ({err}).") from None
+        uci = board.uci(move)
+        mapping = self.uci_map(state)
+        if uci not in mapping:
+            raise self.illegal(state, text, f"{raw!r} is not a legal move here.")
+        return mapping[uci]
+
+    def cells(self, state):
+        board = self.board(state)
+        out = []
+        for rank in range(7, -1, -1):
+            row = []
+            for file in range(8):
+                piece = board.piece_at(rank * 8 + file)
+                row.append(piece.symbol() if piece else "")
+            out.append(row)
+        return out
+
+    def draw(self, state) -> str:
+        board = self.board(state)
+        lines = []
+        for r, row in enumerate(self.cells(state)):
+            lines.append(f"{8 - r} " + " ".join(c or "." for c in row))
+        lines.append("  a b c d e f g h")
+        lines.append(f"FEN: {board.fen()}")
+        return "\n".join(lines)
+
+
+@lru_cache(maxsize=4096)
+def _board(fen: str, chess960: bool):
+    import chess
+
+    return chess.Board(fen, chess960=chess960)
+
+
+@lru_cache(maxsize=4096)
+def _uci_map(fen, chess960, legal, game_id, rules) -> dict[str, int]:
+    board = _board(fen, chess960)
+    player = 1 if board.turn else 0  # OpenSpiel: white is player 1
+    out = {}
+    for action in legal:
+        san = _spiel_san(rules, fen, action, player)
+        move = board.parse_san(san)
+        out[board.uci(move)] = action
+    return out
+
+
+def _spiel_san(rules, fen, action, player):
+    state = _spiel_state(rules, fen)
+    return state.action_to_string(player, action)
+
+
+@lru_cache(maxsize=256)
+def _spiel_state(rules, fen):
+    return rules.game.new_initial_state(fen)
+
+
+RULES = {
+    "connect_four": ConnectFourRules,
+    "hex": HexRules,
+    "chess": lambda **kw: ChessRules(chess960=False, **kw),
+    "chess960": lambda **kw: ChessRules(chess960=True, **kw),
+}
