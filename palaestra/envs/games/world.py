@@ -43,7 +43,20 @@ class Rules:
         return str(state)
 
     def observation(self, state, player: int) -> np.ndarray:
-        return np.asarray(state.observation_tensor(player), dtype=np.float32).reshape(self.obs_shape)
+        # OpenSpiel writes the tensor straight into a numpy buffer (~0.5 us, where
+        # converting state.observation_tensor()'s list costs 3-25 us)
+        observer = self.__dict__.get("_observer")
+        if observer is None:
+            from open_spiel.python.observation import make_observation
+
+            observer = self._observer = make_observation(self.game)
+        observer.set_from(state, player)
+        return observer.tensor.reshape(self.obs_shape).copy()
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state.pop("_observer", None)
+        return state
 
     def cells(self, state) -> list[list[str]]:  # for board UIs
         return [line.split() for line in str(state).splitlines() if line.strip()]
