@@ -1,0 +1,164 @@
+"""`palaestra list`, `palaestra run`, `palaestra demo`."""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import os
+import shutil
+import time
+from typing import Optional
+
+import typer
+
+from ._common import console, parse_opts
+
+# the module whose presence tells that an extra is installed
+_EXTRA_PROBE = {
+    "games": "pyspiel", "web": "playwright", "tools": "jsonschema", "segmentation": "cv2",
+    "retrieval": "bm25s", "llm": "transformers", "train": "trl", "recordings": "datasets",
+}
+
+
+def _system_ok(name: str) -> bool:
+    return bool(shutil.which(name) or os.path.exists(f"/usr/games/{name}") or os.path.exists(f"/usr/bin/{name}"))
+
+
+def wilson(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    if n == 0:
+        return 0.0, 1.0
+    p = successes / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def list_envs(
+    domain: Optional[str] = typer.Option(None, help="Only ids whose extra matches, e.g. games."),
+):
+    """List every registered env id, what it is, and what it needs."""
+    from rich.table import Table
+
+    from palaestra.registration import all_env_infos
+
+    table = Table(title="palaestra envs")
+    table.add_column("id", style="bold cyan", no_wrap=True)
+    table.add_column("description")
+    table.add_column("extra")
+    table.add_column("ready")
+    infos = [i for i in all_env_infos() if domain is None or i.extra == domain]
+    for info in infos:
+        probe = _EXTRA_PROBE.get(info.extra)
+        ok = probe is None or importlib.util.find_spec(probe) is not None
+        missing = [s for s in info.system if not _system_ok(s)]
+        ready = "[green]yes[/]" if ok and not missing else (
+            f"[yellow]pip install 'palaestra[{info.extra}]'[/]" if not ok else f"[yellow]apt-get install -y {' '.join(missing)}[/]"
+        )
+        table.add_row(info.id, info.description, info.extra, ready)
+    console.print(table)
+    console.print(f"{len(infos)} envs. Make one with [bold]gymnasium.make(id)[/] or [bold]gymnasium.make(id, text=True)[/].")
+
+
+def run(
+    env_id: str = typer.Argument(..., help="An env id, e.g. palaestra/ConnectFour-v0"),
+    agent: str = typer.Option("random", help="Agent name (see palaestra.agents.registry())."),
+    episodes: int = typer.Option(10, min=1),
+    seed: int = typer.Option(0, help="Episode i uses seed + i."),
+    agent_opt: list[str] = typer.Option(None, "--agent-opt", help="Agent option key=value (repeatable)."),
+    env_opt: list[str] = typer.Option(None, "--env-opt", help="Env kwarg key=value (repeatable)."),
+    text: Optional[bool] = typer.Option(None, "--text/--native", help="Language or native view (default: what the agent prefers)."),
+):
+    """Run an agent for N episodes with a progress bar, then print a summary."""
+    import gymnasium as gym
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.table import Table
+
+    import palaestra  # noqa: F401
+    from palaestra.agents import make
+    from palaestra.runner import run_episode
+
+    bot = make(agent, **parse_opts(agent_opt))
+    use_text = getattr(bot, "prefers_text", False) if text is None else text
+    try:
+        env = gym.make(env_id, text=use_text, **parse_opts(env_opt))
+    except gym.error.Error as err:
+        raise typer.BadParameter(f"{err}. `palaestra list` shows the ids.") from err
+    results = []
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("success {task.fields[rate]}"), TimeRemainingColumn(), console=console) as progress:
+        bar = progress.add_task(f"{agent} on {env_id}", total=episodes, rate="-")
+        for i in range(episodes):
+            results.append(run_episode(env, bot, seed=seed + i))
+            rate = sum(r.success for r in results) / len(results)
+            progress.update(bar, advance=1, rate=f"{rate:.0%}")
+    env.close()
+    n = len(results)
+    wins = sum(r.success for r in results)
+    lo, hi = wilson(wins, n)
+    mean_ret = sum(r.ret for r in results) / n
+    table = Table(title=f"{agent} on {env_id}, seeds {seed}..{seed + n - 1}")
+    for col in ("episodes", "success (95% Wilson)", "mean return", "mean steps", "invalid actions", "s/episode"):
+        table.add_column(col, justify="right")
+    table.add_row(str(n), f"{wins / n:.0%} [{lo:.0%}, {hi:.0%}]", f"{mean_ret:+.3f}",
+                  f"{sum(r.steps for r in results) / n:.1f}", str(sum(r.invalid_actions for r in results)),
+                  f"{sum(r.wall_s for r in results) / n:.3f}")
+    console.print(table)
+
+
+def demo(
+    simulations: int = typer.Option(300, help="MCTS simulations per move."),
+    delay: float = typer.Option(0.25, help="Seconds between moves."),
+    seed: int = typer.Option(0),
+):
+    """Watch MCTS play random at Connect Four, move by move; then see every env."""
+    import gymnasium as gym
+    from rich.panel import Panel
+
+    import palaestra  # noqa: F401
+
+    console.rule("[bold]palaestra demo: MCTS (x) against random (o) at Connect Four")
+    env = gym.make("palaestra/ConnectFour-v0", opponent="random", agent_player=0)
+    try:
+        from palaestra.agents import make
+
+        agent = make("mcts", simulations=simulations, seed=seed)
+        who = f"palaestra MCTSAgent, {simulations} simulations"
+    except ValueError:
+        agent = None
+        who = "OpenSpiel MCTS"
+    obs, info = env.reset(seed=seed)
+    base = env.unwrapped
+    if agent is not None:
+        agent.reset(env)
+    colours = {"x": "[bold red]●[/]", "o": "[bold yellow]●[/]", "": "[dim]·[/]"}
+    move = 0
+    while True:
+        board = "\n".join(" ".join(colours[c] for c in row) for row in base.ui_state()["cells"])
+        board += "\n" + " ".join(str(i) for i in range(1, 8))
+        console.print(Panel(board, title=f"move {move}", subtitle=who, expand=False))
+        if agent is not None:
+            action = agent.act(obs, info)
+        else:
+            from palaestra.envs.games.opponents import MCTSOpponent
+
+            action = MCTSOpponent(simulations).choose(base, base._state, base._rng)
+        obs, reward, term, trunc, info = env.step(action)
+        move += 1
+        time.sleep(delay)
+        if term or trunc:
+            board = "\n".join(" ".join(colours[c] for c in row) for row in base.ui_state()["cells"])
+            console.print(Panel(board, title="final", expand=False))
+            console.print(f"[bold]Result for MCTS: {info['outcome']}[/] in {info['plies']} plies.")
+            break
+    env.close()
+    console.rule("Every env in palaestra")
+    list_envs(domain=None)
+    console.print("Next: [bold]palaestra play palaestra/ConnectFour-v0[/] to play yourself, "
+                  "[bold]palaestra run palaestra/Chess-v0 --agent random --episodes 5[/] to run an agent.")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("list")(list_envs)
+    app.command("run")(run)
+    app.command("demo")(demo)
