@@ -1,0 +1,68 @@
+"""Turning chat messages into a model's prompt text, and replies into actions."""
+
+from __future__ import annotations
+
+import re
+
+_FENCE = re.compile(r"```(?:[a-zA-Z]*)\s*\n?(.*?)```", re.DOTALL)
+_LABEL = re.compile(r"(?:^|\n)\s*(?:\*\*)?(?:final\s+)?(?:action|move|answer)(?:\*\*)?\s*[:=]\s*(.+)", re.IGNORECASE)
+
+
+def plain_prompt(messages: list[dict]) -> str:
+    """The prompt format for models without a chat template."""
+    parts = []
+    for m in messages:
+        role = m.get("role", "user")
+        parts.append(f"{role.capitalize()}: {m.get('content', '')}")
+    parts.append("Assistant:")
+    return "\n\n".join(parts)
+
+
+def action_candidates(reply: str) -> list[str]:
+    """Strings that may be the action in a model's ``reply``, most likely first.
+
+    Tolerates surrounding prose: the text after the last "Action:" (or "Move:",
+    "Answer:"), the contents of fenced code blocks, the first and last non-empty lines,
+    and the whole reply stripped of quotes and backticks.
+    """
+    reply = reply or ""
+    out: list[str] = []
+
+    def add(s: str):
+        s = s.strip().strip("`").strip().strip("\"'").strip()
+        if s.endswith(".") and not s.endswith(".."):
+            s = s[:-1].rstrip()
+        if s and s not in out:
+            out.append(s)
+
+    labels = _LABEL.findall(reply)
+    for m in reversed(labels):
+        add(m.splitlines()[0] if m.strip() else m)
+    for block in _FENCE.findall(reply):
+        add(block)
+        for line in block.splitlines():
+            add(line)
+    lines = [ln for ln in reply.splitlines() if ln.strip()]
+    if lines:
+        add(lines[0])
+        add(lines[-1])
+    add(reply)
+    return out
+
+
+def parse_reply(reply: str, parse):
+    """First candidate of ``reply`` that ``parse`` accepts: (native action, text).
+
+    Raises the InvalidAction of the most likely candidate when none parses.
+    """
+    from palaestra.core import InvalidAction
+
+    first_error = None
+    for cand in action_candidates(reply):
+        try:
+            return parse(cand), cand
+        except InvalidAction as err:
+            first_error = first_error or err
+    if first_error is None:
+        first_error = InvalidAction("the reply was empty; reply with exactly one action.")
+    raise first_error
