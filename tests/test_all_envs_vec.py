@@ -1,0 +1,60 @@
+"""Every registered id works with gymnasium.make_vec, native and text views."""
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+import palaestra
+
+# MiniWoB++ registers one id per page; one of them stands for all here
+_IDS = [i for i in palaestra.ENV_IDS if not i.startswith("palaestra/miniwob.")]
+_IDS += [i for i in palaestra.ENV_IDS if i.startswith("palaestra/miniwob.")][:1]
+
+
+def _marks(env_id):
+    return [pytest.mark.browser] if "miniwob" in env_id else []
+
+
+def _first_valid(envs, obs, infos, text):
+    actions = []
+    for i in range(envs.num_envs):
+        env = envs.envs[i].unwrapped
+        legal = env.legal_actions()
+        if legal:
+            a = legal[0]
+        elif env.task is not None and env.task.has_oracle:
+            a = env.task.solve(env)[0]
+        else:
+            return None
+        actions.append(env.format_action(a) if text else a)
+    return actions
+
+
+@pytest.mark.parametrize("text", [False, True], ids=["native", "text"])
+@pytest.mark.parametrize("env_id", [pytest.param(i, marks=_marks(i)) for i in _IDS])
+def test_make_vec_sync(env_id, text):
+    envs = gym.make_vec(env_id, num_envs=2, vectorization_mode="sync", text=text)
+    try:
+        obs, infos = envs.reset(seed=[0, 1])
+        actions = _first_valid(envs, obs, infos, text)
+        if actions is None:
+            pytest.skip(f"{env_id}: no enumerable action or oracle to step with")
+        if not text and isinstance(envs.single_action_space, gym.spaces.Discrete):
+            actions = np.asarray(actions)
+        elif not text:
+            pytest.skip(f"{env_id}: native actions are structured; covered by its domain tests")
+        obs, rewards, terms, truncs, infos = envs.step(tuple(actions) if text else actions)
+        assert len(rewards) == 2
+    finally:
+        envs.close()
+
+
+@pytest.mark.parametrize("env_id", ["palaestra/ConnectFour-v0", "palaestra/Hex-v0"])
+def test_make_vec_async(env_id):
+    envs = gym.make_vec(env_id, num_envs=2, vectorization_mode="async")
+    try:
+        obs, _ = envs.reset(seed=0)
+        actions = np.array([int(np.flatnonzero(m)[0]) for m in obs["action_mask"]])
+        envs.step(actions)
+    finally:
+        envs.close()
