@@ -59,6 +59,7 @@ class GameEnv(PalaestraEnv):
         self._last = None
         self._ended = False
         self._legal_cache = (None, None)
+        self._zero_mask = np.zeros(n, dtype=np.int8)
         self.instructions = self._instructions()
 
     # ---- episode -------------------------------------------------------------------
@@ -88,27 +89,29 @@ class GameEnv(PalaestraEnv):
     def step(self, action):
         if self._ended:
             raise InvalidAction("The game is over; call reset() to start a new one.")
-        try:
-            action = int(action)
-        except (TypeError, ValueError):
-            raise InvalidAction(
-                f"{action!r} is not an action id; give an int in 0..{self.rules.num_actions - 1} "
-                "(or use the text view)."
-            ) from None
-        legal = self._legal()
-        if action not in legal:
+        if type(action) is not int:
+            if isinstance(action, (np.integer,)) or (isinstance(action, np.ndarray) and action.shape == () and action.dtype.kind in "iu"):
+                action = int(action)
+            else:
+                raise InvalidAction(
+                    f"{action!r} is not an action id; give an int in 0..{self.rules.num_actions - 1} "
+                    "(or use the text view)."
+                )
+        if action not in self._legal():
             raise self.rules.illegal(
                 self._state, str(action), f"action {action} ({self.format_action(action)}) is not legal now."
             )
-        mover = self._state.current_player()
+        state = self._state
+        mover = state.current_player()
         self._apply(action)
+        terminated = state.is_terminal()
         if self.opponent is None:  # self-play: reward to the player who just moved
-            reward = self._state.returns()[mover] if self._state.is_terminal() else 0.0
+            reward = state.returns()[mover] if terminated else 0.0
         else:
-            if not self._state.is_terminal() and not self._truncated():
+            if not terminated and not (self.max_plies is not None and self._plies >= self.max_plies):
                 self._opponent_move()
-            reward = self._state.returns()[self._spiel(self._agent)] if self._state.is_terminal() else 0.0
-        terminated = self._state.is_terminal()
+                terminated = state.is_terminal()
+            reward = state.returns()[self._spiel(self._agent)] if terminated else 0.0
         truncated = not terminated and self._truncated()
         self._ended = terminated or truncated
         obs, info = self.observe()
@@ -150,8 +153,9 @@ class GameEnv(PalaestraEnv):
     def observe(self):
         """The observation and info of the current state, from the mover's side."""
         legal = self._legal()
-        mask = np.zeros(self.rules.num_actions, dtype=np.int8)
-        mask[legal] = 1
+        mask = self._zero_mask.copy()
+        if legal:
+            mask[legal] = 1
         if self.opponent is not None:
             perspective = self._spiel(self._agent)
         else:
