@@ -55,8 +55,8 @@ def all_env_infos() -> list[EnvInfo]:
         try:
             mod = importlib.import_module(f"palaestra.envs.{domain}.ids")
         except ModuleNotFoundError as exc:
-            if exc.name == f"palaestra.envs.{domain}.ids":
-                continue
+            if exc.name in (f"palaestra.envs.{domain}", f"palaestra.envs.{domain}.ids"):
+                continue  # the domain is not part of this install
             raise
         infos.extend(mod.env_infos() if hasattr(mod, "env_infos") else mod.ENVS)
     return infos
@@ -69,7 +69,7 @@ def domain_agents() -> dict[str, str]:
         try:
             mod = importlib.import_module(f"palaestra.envs.{domain}.ids")
         except ModuleNotFoundError as exc:
-            if exc.name == f"palaestra.envs.{domain}.ids":
+            if exc.name in (f"palaestra.envs.{domain}", f"palaestra.envs.{domain}.ids"):
                 continue
             raise
         agents.update(getattr(mod, "AGENTS", {}))

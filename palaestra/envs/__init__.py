@@ -1,0 +1,1 @@
+"""The five domains; each lists its env ids in ids.py (see palaestra.registration)."""
