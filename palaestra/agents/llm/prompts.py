@@ -66,3 +66,20 @@ def parse_reply(reply: str, parse):
     if first_error is None:
         first_error = InvalidAction("the reply was empty; reply with exactly one action.")
     raise first_error
+
+
+def state_messages(base, history: list[tuple[str, str]] | None = None, error: str | None = None,
+                   history_len: int = 4) -> list[dict]:
+    """Chat messages for the state of ``base`` (a PalaestraEnv): system = instructions,
+    user = the last ``history_len`` (state, action) pairs, the current state, the error
+    of the previous reply if any, and the request for one action."""
+    system = (base.instructions or "").strip()
+    system += "\n\nThink briefly if you like, then give your action on the last line as 'Action: <action>'."
+    parts = []
+    for past_obs, past_action in (history or [])[-history_len:]:
+        parts.append(f"Earlier action: {past_action}")
+    parts.append(base.render_text())
+    if error:
+        parts.append(f"Your previous reply was not a valid action: {error}\nTry again.")
+    parts.append("What is your next action?")
+    return [{"role": "system", "content": system}, {"role": "user", "content": "\n\n".join(parts)}]
