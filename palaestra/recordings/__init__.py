@@ -1,0 +1,32 @@
+"""Recorded episodes: the format, readers, statistics and exports (DESIGN.md section 4).
+
+Write with :class:`palaestra.wrappers.RecordEpisodes`; read with :func:`load` (typed
+:class:`Episode` objects) or :func:`load_dicts` (the raw JSON dicts)::
+
+    from palaestra.recordings import load
+    for ep in load("recordings/"):
+        print(ep.env_id, ep.task_id, ep.success, ep.return_, [s.action for s in ep.steps])
+"""
+
+from .episode import FORMAT_VERSION, Episode, Step
+from .reader import TruncatedLineWarning, episode_files, load, load_dicts, read_meta
+
+__all__ = [
+    "FORMAT_VERSION",
+    "Episode",
+    "Step",
+    "TruncatedLineWarning",
+    "episode_files",
+    "load",
+    "load_dicts",
+    "read_meta",
+    "stats",
+]
+
+
+def __getattr__(name):
+    if name == "stats":
+        from .stats import stats
+
+        return stats
+    raise AttributeError(name)

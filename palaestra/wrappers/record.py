@@ -1,0 +1,446 @@
+"""``RecordEpisodes``: write every finished episode to a crash-safe JSON-lines file.
+
+The folder gets ``meta.json`` (env id and kwargs, agent, instructions, versions,
+created) and ``episodes.jsonl``: one line per finished episode, appended, flushed and
+fsynced, so that a process killed with SIGKILL loses only the episode in flight (see
+``palaestra.recordings`` for the format and the readers). A lock file (``.lock``, an
+``flock`` released by the kernel when the process dies) refuses a second writer.
+Images (segmentation overlays, screenshots) go to ``images/<episode_id>/NNNN.png``
+beside it, referenced by relative path.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import platform
+import uuid
+import warnings
+from pathlib import Path
+from typing import Any, Iterable
+
+import gymnasium as gym
+import numpy as np
+
+from palaestra.core import PalaestraError
+from palaestra.recordings.episode import FORMAT_VERSION
+from palaestra.recordings.reader import EPISODES_FILE, META_FILE
+
+#: info keys never kept (large or redundant with other fields)
+DROP_INFO = ("image", "action_mask")
+_SKIP = object()
+
+
+class RecordingLocked(PalaestraError):
+    """Another writer holds the recording folder."""
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def jsonable(value, max_array: int = 256):
+    """``value`` as JSON-able data, or ``_SKIP`` when it cannot be (big arrays, objects)."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, (int, float)):
+        if isinstance(value, float) and not np.isfinite(value):
+            return str(value)
+        return value
+    if isinstance(value, np.generic):
+        return jsonable(value.item())
+    if isinstance(value, np.ndarray):
+        if value.size > max_array:
+            return _SKIP
+        return jsonable(value.tolist())
+    if isinstance(value, dict):
+        out = {}
+        for k, v in value.items():
+            v = jsonable(v, max_array)
+            if v is not _SKIP:
+                out[str(k)] = v
+        return out
+    if isinstance(value, (list, tuple)):
+        items = [jsonable(v, max_array) for v in value]
+        return [v for v in items if v is not _SKIP]
+    return _SKIP
+
+
+def _versions() -> dict[str, str]:
+    from importlib import metadata
+
+    out = {"python": platform.python_version()}
+    for dist in ("palaestra", "gymnasium", "numpy", "open_spiel", "chess", "playwright",
+                 "opencv-python-headless", "transformers", "torch"):
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            continue
+    return out
+
+
+def _spec_kwargs(env: gym.Env) -> dict:
+    spec = getattr(env, "spec", None)
+    kwargs = dict(getattr(spec, "kwargs", None) or {})
+    out = {}
+    for k, v in kwargs.items():
+        j = jsonable(v)
+        out[k] = repr(v) if j is _SKIP else j
+    return out
+
+
+def _save_png(path: Path, image) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    arr = np.asarray(image)
+    if arr.dtype != np.uint8:
+        arr = np.clip(arr, 0, 255).astype(np.uint8)
+    try:
+        from PIL import Image
+
+        Image.fromarray(arr).save(path, format="PNG")
+    except ImportError:  # pragma: no cover - pillow comes with the segmentation extra
+        import cv2
+
+        cv2.imwrite(str(path), arr[..., ::-1] if arr.ndim == 3 else arr)
+
+
+class _FolderLock:
+    """An exclusive ``flock`` on ``<folder>/.lock``; the kernel drops it if we die."""
+
+    def __init__(self, folder: Path):
+        self.path = folder / ".lock"
+        self.fd: int | None = None
+
+    def acquire(self) -> None:
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            import fcntl
+
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except ImportError:  # pragma: no cover - not POSIX: best effort
+            pass
+        except OSError:
+            try:
+                holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "unknown"
+            finally:
+                os.close(fd)
+            raise RecordingLocked(
+                f"{self.path.parent} is being recorded into by another writer (pid {holder}). "
+                "Two writers would interleave episodes: close the other one, or record into "
+                "another folder (e.g. --out recordings/run2)."
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        self.fd = fd
+
+    def release(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)  # closing the descriptor drops the flock
+            self.fd = None
+
+
+class RecordEpisodes(gym.Wrapper):
+    """Record every finished episode of ``env`` into the folder ``path``.
+
+    Args:
+        env: any palaestra env, native or text view (``gymnasium.make(id, text=True)``).
+        path: the recording folder (created if needed; appended to if it already holds
+            recordings of the same env).
+        agent_name: stored in each episode (``"human:<name>"`` for people).
+        keep_info: info keys to keep per step; ``None`` keeps every JSON-able key except
+            ``image`` and ``action_mask``; ``()`` keeps none.
+        save_images: write the image the agent saw (``info["image"]`` or ``env.image()``)
+            as a PNG per step.
+        env_id / env_kwargs: override what is read from ``env.spec``.
+
+    ``annotate(**fields)`` attaches fields to the *next* recorded step (the runner passes
+    ``search=`` there for agents that search); ``rewind(n)`` drops the in-flight steps
+    after the first ``n`` (undo in the human players). An episode still in flight at
+    ``close()`` or at the next ``reset()`` is not written.
+    """
+
+    def __init__(
+        self,
+        env: gym.Env,
+        path: str | os.PathLike,
+        agent_name: str = "unknown",
+        keep_info: Iterable[str] | None = None,
+        save_images: bool = True,
+        env_id: str | None = None,
+        env_kwargs: dict | None = None,
+    ):
+        super().__init__(env)
+        self.path = Path(path)
+        self.agent_name = agent_name
+        self.keep_info = None if keep_info is None else tuple(keep_info)
+        self.save_images = save_images
+        spec = getattr(env, "spec", None)
+        self.env_id = env_id or (spec.id if spec is not None else type(env.unwrapped).__name__)
+        self.env_kwargs = env_kwargs if env_kwargs is not None else _spec_kwargs(env)
+        self.path.mkdir(parents=True, exist_ok=True)
+        self._lock = _FolderLock(self.path)
+        self._lock.acquire()
+        try:
+            self._write_meta()
+            self._repair_tail()
+        except BaseException:
+            self._lock.release()
+            raise
+        self.episodes_written = 0
+        self._episode: dict | None = None
+        self._pending: dict[str, Any] = {}
+        self._obs_text = ""
+        self._image = None
+        self.last_episode: dict | None = None
+
+    # ---- files ---------------------------------------------------------------------
+    @property
+    def episodes_file(self) -> Path:
+        return self.path / EPISODES_FILE
+
+    def _write_meta(self) -> None:
+        meta_path = self.path / META_FILE
+        if meta_path.is_file():
+            meta = json.loads(meta_path.read_text())
+            if meta.get("env_id") != self.env_id:
+                raise PalaestraError(
+                    f"{self.path} holds recordings of {meta.get('env_id')!r}, not {self.env_id!r}: "
+                    "record each env into its own folder."
+                )
+            return
+        meta = {
+            "format": FORMAT_VERSION,
+            "env_id": self.env_id,
+            "env_kwargs": self.env_kwargs,
+            "agent": self.agent_name,
+            "instructions": getattr(self.env.unwrapped, "instructions", ""),
+            "versions": _versions(),
+            "created": _now(),
+        }
+        tmp = meta_path.with_suffix(".json.tmp")
+        with open(tmp, "w") as fh:
+            json.dump(meta, fh, indent=2)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, meta_path)
+        _fsync_dir(self.path)
+
+    def _repair_tail(self) -> None:
+        """Isolate a partial last line left by a killed writer (the reader skips it)."""
+        file = self.episodes_file
+        if not file.is_file() or file.stat().st_size == 0:
+            return
+        with open(file, "rb+") as fh:
+            fh.seek(-1, os.SEEK_END)
+            if fh.read(1) != b"\n":
+                warnings.warn(
+                    f"{file} ends with a partial episode (a writer was killed mid-write); "
+                    "it is kept on its own line and skipped by the readers.",
+                    stacklevel=3,
+                )
+                fh.seek(0, os.SEEK_END)
+                fh.write(b"\n")
+                fh.flush()
+                os.fsync(fh.fileno())
+
+    def _append(self, record: dict) -> None:
+        line = (json.dumps(record, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
+        new = not self.episodes_file.exists()
+        fd = os.open(self.episodes_file, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            view = memoryview(line)
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        if new:
+            _fsync_dir(self.path)
+
+    # ---- the wrapper ----------------------------------------------------------------
+    def _text_of(self, obs) -> str:
+        if isinstance(obs, str):
+            return obs
+        render_text = getattr(self.env.unwrapped, "render_text", None)
+        return render_text() if callable(render_text) else repr(obs)
+
+    def _image_of(self, info: dict):
+        if not self.save_images:
+            return None
+        if isinstance(info, dict) and info.get("image") is not None:
+            return info["image"]
+        image = getattr(self.env.unwrapped, "image", None)
+        return image() if callable(image) else None
+
+    def _keep(self, info: dict) -> dict:
+        if self.keep_info is None:
+            items = {k: v for k, v in info.items() if k not in DROP_INFO}
+        else:
+            items = {k: info[k] for k in self.keep_info if k in info}
+        out = jsonable(items)
+        return out if isinstance(out, dict) else {}
+
+    def reset(self, *, seed=None, options=None):
+        obs, info = self.env.reset(seed=seed, options=options)
+        base = self.env.unwrapped
+        task = getattr(base, "task", None)
+        self._episode = {
+            "episode_id": uuid.uuid4().hex[:16],
+            "env_id": self.env_id,
+            "task_id": info.get("task_id", getattr(task, "id", None)),
+            "seed": seed,
+            "goal": getattr(task, "goal", None),
+            "agent": self.agent_name,
+            "steps": [],
+            "created": _now(),
+        }
+        if options:
+            opts = jsonable(options)
+            if opts is not _SKIP and opts:
+                self._episode["options"] = opts
+        self._pending = {}
+        self._obs_text = self._text_of(obs)
+        self._image = self._image_of(info)
+        return obs, info
+
+    def annotate(self, **fields) -> None:
+        """Attach ``fields`` (e.g. ``search=[...]``) to the next recorded step."""
+        self._pending.update(fields)
+
+    def _action_text(self, action) -> str:
+        if isinstance(action, str):
+            return action
+        fmt = getattr(self.env.unwrapped, "format_action", None)
+        if callable(fmt):
+            try:
+                return fmt(action)
+            except Exception:  # noqa: BLE001 - an out-of-space action; step will say so
+                pass
+        j = jsonable(action)
+        return json.dumps(j) if j is not _SKIP else repr(action)
+
+    def _search(self, children) -> list[dict]:
+        out = []
+        for child in children or []:
+            child = dict(child)
+            if "action" in child and not isinstance(child["action"], str):
+                child["action"] = self._action_text(child["action"])
+            for key, cast in (("visits", int), ("q", float), ("prior", float)):
+                if child.get(key) is not None:
+                    child[key] = cast(child[key])
+            child.setdefault("critique", None)
+            j = jsonable(child)
+            if j is not _SKIP:
+                out.append(j)
+        return out
+
+    def step(self, action):
+        if self._episode is None:
+            raise PalaestraError("RecordEpisodes.step() before reset(): call env.reset(seed=...) first.")
+        base = self.env.unwrapped
+        action_text = self._action_text(action)  # before stepping: notation depends on the state
+        player = base.to_play() if getattr(base, "num_players", 1) > 1 else None
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        steps = self._episode["steps"]
+        t = len(steps)
+        record: dict[str, Any] = {
+            "t": t,
+            "observation": self._obs_text,
+            "action": action_text,
+            "reward": float(reward),
+            "terminated": bool(terminated),
+            "truncated": bool(truncated),
+            "info": self._keep(info),
+        }
+        if player is not None:
+            record["player"] = int(player)
+        if self._image is not None:
+            rel = f"images/{self._episode['episode_id']}/{t:04d}.png"
+            _save_png(self.path / rel, self._image)
+            record["image"] = rel
+        pending, self._pending = self._pending, {}
+        if pending.get("search"):
+            record["search"] = self._search(pending.pop("search"))
+        pending.pop("search", None)
+        for key, value in pending.items():
+            j = jsonable(value)
+            if j is not _SKIP:
+                record[key] = j
+        steps.append(record)
+        self._obs_text = self._text_of(obs)
+        self._image = self._image_of(info)
+        if terminated or truncated:
+            self._finish(info)
+        return obs, reward, terminated, truncated, info
+
+    def rewind(self, n_steps: int) -> None:
+        """Keep only the first ``n_steps`` steps of the episode in flight (for undo).
+
+        The caller restores the env's snapshot of that moment; the next observation is
+        the one recorded before step ``n_steps``.
+        """
+        if self._episode is None:
+            return
+        steps = self._episode["steps"]
+        if not 0 <= n_steps <= len(steps):
+            raise ValueError(f"cannot rewind to step {n_steps}: the episode has {len(steps)} steps")
+        if n_steps < len(steps):
+            self._obs_text = steps[n_steps]["observation"]
+            del steps[n_steps:]
+            self._image = self._image_of({})
+        self._pending = {}
+
+    @property
+    def steps_in_flight(self) -> int:
+        return len(self._episode["steps"]) if self._episode is not None else 0
+
+    def _finish(self, info: dict) -> None:
+        ep = self._episode
+        steps = ep["steps"]
+        ep["final_observation"] = self._obs_text
+        if self._image is not None:
+            rel = f"images/{ep['episode_id']}/final.png"
+            _save_png(self.path / rel, self._image)
+            ep["final_image"] = rel
+        ep["return"] = float(sum(s["reward"] for s in steps))
+        ep["success"] = bool(info.get("success", False))
+        ep["length"] = len(steps)
+        order = ("episode_id", "env_id", "task_id", "seed", "goal", "agent", "steps",
+                 "final_observation", "return", "success", "length", "created")
+        record = {k: ep[k] for k in order}
+        record.update({k: v for k, v in ep.items() if k not in record})
+        self._append(record)
+        self.episodes_written += 1
+        self.last_episode = record
+        self._episode = None
+
+    def close(self):
+        try:
+            super().close()
+        finally:
+            self._episode = None
+            self._lock.release()
+
+    def __del__(self):
+        lock = getattr(self, "_lock", None)
+        if lock is not None:
+            lock.release()
+
+    @property
+    def instructions(self) -> str:
+        return getattr(self.env.unwrapped, "instructions", "")
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:  # pragma: no cover
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # pragma: no cover - some filesystems refuse
+        pass
+    finally:
+        os.close(fd)
