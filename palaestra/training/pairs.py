@@ -1,0 +1,335 @@
+"""Preference pairs from recordings, as a ``datasets.Dataset`` in TRL's conversational format.
+
+Three builders (DESIGN.md section 5), each returning a :class:`PairSet`: the dataset plus
+how many pairs were made and, reason by reason, why other candidates were dropped.
+
+- :func:`step_pairs` — step level, from the search tree recorded at each step (Agent Q,
+  MCTS-DPO, rStar-Math): among the root's children with at least ``min_visits`` visits,
+  the best against the worst by Q (``mode="best_worst"``), or every pair whose Q gap is at
+  least ``min_margin`` (``mode="all"``). The prompt is the step's full prefix.
+- :func:`episode_pairs` — episode level: a successful and a failed episode of the same
+  task (and seed). By default the pair sits where the two first act differently from
+  the same state (``mode="divergence"``); ``mode="trajectory"`` pairs whole
+  continuations after the first observation.
+- :func:`demo_pairs` — human (or oracle) demos against agent actions at the same state.
+
+Rows: ``prompt`` (messages), ``chosen`` / ``rejected`` (one assistant message each, or
+the continuation in trajectory mode), and metadata: ``source``, ``env_id``, ``task_id``,
+``seed``, ``episode_id``, ``step``, ``chosen_q``, ``rejected_q``, ``chosen_visits``,
+``rejected_visits``, ``margin``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+from .episodes import read_episodes, step_is_invalid
+from .prompts import assistant, step_messages, system_text
+
+_MESSAGE = {"role": "string", "content": "string"}
+META_COLUMNS = {
+    "source": "string", "env_id": "string", "task_id": "string", "seed": "int64", "episode_id": "string",
+    "step": "int64", "chosen_q": "float64", "rejected_q": "float64", "chosen_visits": "int64",
+    "rejected_visits": "int64", "margin": "float64",
+}
+
+
+def pair_features():
+    from datasets import Features, List, Value
+
+    msgs = List({k: Value(v) for k, v in _MESSAGE.items()})
+    feats = {"prompt": msgs, "chosen": msgs, "rejected": msgs}
+    feats.update({k: Value(v) for k, v in META_COLUMNS.items()})
+    return Features(feats)
+
+
+@dataclass
+class PairSet:
+    """A preference dataset and the account of how it was built."""
+
+    source: str
+    rows: list[dict] = field(default_factory=list)
+    dropped: Counter = field(default_factory=Counter)
+    seen: int = 0  # candidates looked at (steps, episode groups, demo steps)
+    unit: str = "steps"
+
+    @property
+    def made(self) -> int:
+        return len(self.rows)
+
+    @property
+    def dataset(self):
+        from datasets import Dataset
+
+        return Dataset.from_list(self.rows, features=pair_features())
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __add__(self, other: "PairSet") -> "PairSet":
+        return PairSet(f"{self.source}+{other.source}", self.rows + other.rows, self.dropped + other.dropped,
+                       self.seen + other.seen, self.unit if self.unit == other.unit else "candidates")
+
+    def summary(self) -> str:
+        reasons = "; ".join(f"{n} {why}" for why, n in self.dropped.most_common()) or "none"
+        return f"{self.source}: {self.made} pairs from {self.seen} {self.unit}; dropped: {reasons}"
+
+
+def _row(source, ep, t, prompt, chosen, rejected, cq=None, rq=None, cv=None, rv=None) -> dict:
+    seed = ep.get("seed")
+    margin = (cq - rq) if (cq is not None and rq is not None) else None
+    return {
+        "prompt": prompt, "chosen": chosen, "rejected": rejected, "source": source,
+        "env_id": ep.get("env_id"), "task_id": ep.get("task_id"), "seed": None if seed is None else int(seed),
+        "episode_id": None if ep.get("episode_id") is None else str(ep.get("episode_id")), "step": int(t),
+        "chosen_q": cq, "rejected_q": rq, "chosen_visits": cv, "rejected_visits": rv, "margin": margin,
+    }
+
+
+def _value(child: dict, alpha: float | None) -> float | None:
+    """The child's value: its recorded Q, or ``alpha * Q + (1 - alpha) * critique`` (Agent Q)
+    when ``alpha`` is given and the child carries a numeric critique."""
+    q = child.get("q")
+    if q is None or (isinstance(q, float) and math.isnan(q)):
+        return None
+    q = float(q)
+    crit = child.get("critique")
+    if alpha is not None and isinstance(crit, (int, float)) and not isinstance(crit, bool):
+        return alpha * q + (1.0 - alpha) * float(crit)
+    return q
+
+
+def step_pairs(source, *, min_visits: int = 1, min_margin: float = 0.1, mode: str = "best_worst",
+               alpha: float | None = None, max_history: int | None = None, max_pairs_per_step: int = 4,
+               instructions: str | None = None) -> PairSet:
+    """Step-level pairs from the search children recorded at each step.
+
+    At each step with ``search`` children: keep children with ``visits >= min_visits``
+    and a Q value; ``mode="best_worst"`` pairs the best with the worst (MCTS-DPO),
+    ``mode="all"`` every pair with a Q gap of at least ``min_margin`` (Agent Q), the
+    largest gaps first, at most ``max_pairs_per_step``. Pairs whose gap is below
+    ``min_margin`` are dropped. ``alpha`` re-blends Q with a numeric critique.
+    """
+    if mode not in ("best_worst", "all"):
+        raise ValueError(f"mode must be 'best_worst' or 'all', got {mode!r}")
+    out = PairSet("step", unit="steps")
+    for ep in read_episodes(source, instructions):
+        steps = ep.get("steps", [])
+        for t, step in enumerate(steps):
+            out.seen += 1
+            children = step.get("search") or []
+            if not children:
+                out.dropped["steps without a search tree"] += 1
+                continue
+            scored = []
+            seen_actions = set()
+            for c in children:
+                v = _value(c, alpha)
+                action = str(c.get("action", "")).strip()
+                if v is None or not action or action in seen_actions:
+                    continue
+                if int(c.get("visits") or 0) < min_visits:
+                    continue
+                seen_actions.add(action)
+                scored.append((v, action, int(c.get("visits") or 0)))
+            if len(scored) < 2:
+                out.dropped[f"steps with fewer than 2 children of >= {min_visits} visits"] += 1
+                continue
+            scored.sort(key=lambda x: -x[0])
+            if mode == "best_worst":
+                candidates = [(scored[0], scored[-1])]
+            else:
+                candidates = sorted(((a, b) for a, b in itertools.combinations(scored, 2)), key=lambda p: p[1][0] - p[0][0])
+            made_here = 0
+            prompt = None
+            for best, worst in candidates:
+                if best[0] - worst[0] < min_margin:
+                    out.dropped[f"pairs with a Q gap below {min_margin}"] += 1
+                    continue
+                if made_here >= max_pairs_per_step:
+                    out.dropped[f"pairs beyond {max_pairs_per_step} per step"] += 1
+                    continue
+                prompt = prompt or step_messages(ep, t, max_history)
+                out.rows.append(_row("step", ep, t, prompt, assistant(best[1]), assistant(worst[1]),
+                                     best[0], worst[0], best[2], worst[2]))
+                made_here += 1
+    return out
+
+
+def _same_run(a: dict, b: dict, same_seed: bool) -> tuple:
+    return (a.get("env_id"), a.get("task_id")) + ((a.get("seed"),) if same_seed else ())
+
+
+def episode_pairs(source, *, same_seed: bool = True, mode: str = "divergence", max_pairs_per_group: int = 4,
+                  max_history: int | None = None, instructions: str | None = None) -> PairSet:
+    """Episode-level pairs: a successful against a failed episode of the same task (and seed).
+
+    ``mode="divergence"``: replay both from the start while they see the same
+    observations and take the same actions; the pair is the first step where the same
+    observation got different actions (the success's action chosen). Episodes whose
+    observations differ before their actions do (a non-deterministic env or opponent)
+    are dropped. ``mode="trajectory"``: the prompt is the first observation and each
+    side is the episode's whole continuation (assistant actions and the observations
+    between them).
+    """
+    if mode not in ("divergence", "trajectory"):
+        raise ValueError(f"mode must be 'divergence' or 'trajectory', got {mode!r}")
+    out = PairSet("episode", unit="episode pairs")
+    groups: dict[tuple, list[dict]] = defaultdict(list)
+    for ep in read_episodes(source, instructions):
+        if ep.get("steps"):
+            groups[_same_run(ep, ep, same_seed)].append(ep)
+    for key, eps in groups.items():
+        wins = [e for e in eps if e.get("success")]
+        losses = [e for e in eps if not e.get("success")]
+        if not wins or not losses:
+            out.seen += 1
+            out.dropped["tasks without both a success and a failure"] += 1
+            continue
+        made_here = 0
+        for win, loss in itertools.product(wins, losses):
+            out.seen += 1
+            if made_here >= max_pairs_per_group:
+                out.dropped[f"episode pairs beyond {max_pairs_per_group} per task"] += 1
+                continue
+            if mode == "trajectory":
+                if str(win["steps"][0].get("observation")) != str(loss["steps"][0].get("observation")):
+                    out.dropped["episode pairs that start from different observations"] += 1
+                    continue
+                prompt = step_messages(win, 0, 0)
+                out.rows.append(_row("episode", win, 0, prompt, _continuation(win), _continuation(loss)))
+                made_here += 1
+                continue
+            row = None
+            for t, (sw, sl) in enumerate(zip(win["steps"], loss["steps"])):
+                if str(sw.get("observation")) != str(sl.get("observation")):
+                    out.dropped["episode pairs whose observations differ before their actions"] += 1
+                    row = False
+                    break
+                if str(sw.get("action")).strip() != str(sl.get("action")).strip():
+                    if step_is_invalid(sw):
+                        out.dropped["episode pairs diverging at an invalid action of the success"] += 1
+                        row = False
+                        break
+                    row = _row("episode", win, t, step_messages(win, t, max_history),
+                               assistant(sw.get("action")), assistant(sl.get("action")))
+                    break
+            if row is None:
+                out.dropped["episode pairs with no differing action"] += 1
+            elif row:
+                out.rows.append(row)
+                made_here += 1
+    return out
+
+
+def _continuation(ep: dict) -> list[dict]:
+    msgs = []
+    steps = ep["steps"]
+    for i, s in enumerate(steps):
+        if i > 0:
+            msgs.append({"role": "user", "content": str(s.get("observation", ""))})
+        msgs.append({"role": "assistant", "content": str(s.get("action", ""))})
+    return msgs
+
+
+def demo_pairs(demos, agent_runs, *, require_demo_success: bool = True, max_history: int | None = None,
+               instructions: str | None = None) -> PairSet:
+    """Human (or oracle) demo actions chosen over agent actions taken at the same state.
+
+    A state is matched on (env id, task id, observation text). Every different action
+    an agent took there becomes a pair with the demo's action chosen; the prompt is the
+    demo's prefix. Steps of failed demos are skipped unless ``require_demo_success`` is
+    False.
+    """
+    out = PairSet("demo", unit="demo steps")
+    index: dict[tuple, Counter] = defaultdict(Counter)
+    for ep in read_episodes(agent_runs, instructions):
+        for s in ep.get("steps", []):
+            if step_is_invalid(s):
+                continue
+            index[(ep.get("env_id"), ep.get("task_id"), str(s.get("observation")))][str(s.get("action")).strip()] += 1
+    for ep in read_episodes(demos, instructions):
+        for t, s in enumerate(ep.get("steps", [])):
+            out.seen += 1
+            if require_demo_success and not ep.get("success"):
+                out.dropped["steps of failed demos"] += 1
+                continue
+            if step_is_invalid(s):
+                out.dropped["invalid demo actions"] += 1
+                continue
+            agent_actions = index.get((ep.get("env_id"), ep.get("task_id"), str(s.get("observation"))))
+            if not agent_actions:
+                out.dropped["demo steps with no agent step at the same state"] += 1
+                continue
+            mine = str(s.get("action")).strip()
+            others = [a for a in agent_actions if a != mine]
+            if not others:
+                out.dropped["demo steps where the agents chose the same action"] += 1
+                continue
+            prompt = step_messages(ep, t, max_history)
+            for other in others:
+                out.rows.append(_row("demo", ep, t, prompt, assistant(mine), assistant(other),
+                                     cv=None, rv=agent_actions[other]))
+    return out
+
+
+# ---- supervised examples -----------------------------------------------------------------
+
+
+@dataclass
+class ExampleSet:
+    """Prompt/completion examples for SFT and the account of what was left out."""
+
+    rows: list[dict] = field(default_factory=list)
+    dropped: Counter = field(default_factory=Counter)
+    episodes: int = 0
+
+    @property
+    def made(self) -> int:
+        return len(self.rows)
+
+    @property
+    def dataset(self):
+        from datasets import Dataset, Features, List, Value
+
+        msgs = List({k: Value(v) for k, v in _MESSAGE.items()})
+        feats = Features({"prompt": msgs, "completion": msgs, "source": Value("string"), "env_id": Value("string"),
+                          "task_id": Value("string"), "episode_id": Value("string"), "step": Value("int64")})
+        return Dataset.from_list(self.rows, features=feats)
+
+    def summary(self) -> str:
+        reasons = "; ".join(f"{n} {why}" for why, n in self.dropped.most_common()) or "none"
+        return f"sft: {self.made} examples from {self.episodes} episodes; dropped: {reasons}"
+
+
+def sft_examples(source, *, only_success: bool = True, agents: list[str] | None = None, max_history: int | None = None,
+                 instructions: str | None = None) -> ExampleSet:
+    """One prompt/completion example per valid step of the episodes worth imitating:
+    successful ones (``only_success``), and only from ``agents`` (e.g. ``["oracle", "human"]``)
+    when given."""
+    out = ExampleSet()
+    for ep in read_episodes(source, instructions):
+        out.episodes += 1
+        agent = str(ep.get("agent") or "")
+        if agents and not any(agent == a or agent.startswith(a + "(") or agent.startswith(a + ":") for a in agents):
+            out.dropped[f"episodes by other agents than {', '.join(agents)}"] += 1
+            continue
+        if only_success and not ep.get("success"):
+            out.dropped["failed episodes"] += 1
+            continue
+        for t, s in enumerate(ep.get("steps", [])):
+            if step_is_invalid(s):
+                out.dropped["invalid steps"] += 1
+                continue
+            out.rows.append({"prompt": step_messages(ep, t, max_history), "completion": assistant(s.get("action")),
+                             "source": agent or "unknown", "env_id": ep.get("env_id"), "task_id": ep.get("task_id"),
+                             "episode_id": None if ep.get("episode_id") is None else str(ep["episode_id"]),
+                             "step": t})
+    return out
+
+
+__all__ = ["PairSet", "ExampleSet", "step_pairs", "episode_pairs", "demo_pairs", "sft_examples", "pair_features",
+           "system_text"]
