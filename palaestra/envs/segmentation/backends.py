@@ -1,0 +1,283 @@
+"""Interactive segmentation back-ends: all clicks so far (+ the previous mask) -> a mask.
+
+Every back-end has ``name`` and ``segment(image, clicks, previous_mask) -> mask``
+(``image`` (H, W, 3) uint8 RGB, ``clicks`` a sequence of :class:`Click` in pixels,
+``previous_mask`` (H, W) bool or ``None``; returns (H, W) bool). They are
+deterministic: the same inputs give the same mask.
+
+- ``graphcut``: Boykov-Jolly graph cut (PyMaxflow) on colour histograms seeded by the
+  clicks and the previous mask, contrast-sensitive 8-connected smoothness, click disks
+  as hard constraints. The default: best NoC and fastest on the synthetic set.
+- ``grabcut``: OpenCV GrabCut initialised from the clicks and the previous mask.
+- ``watershed``: scikit-image marker watershed on the colour gradient.
+- ``sam``: Segment Anything through ``transformers`` (see :mod:`.sam`).
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, Sequence, runtime_checkable
+
+import numpy as np
+
+from .sample import Click
+
+
+@runtime_checkable
+class Backend(Protocol):
+    name: str
+
+    def segment(self, image: np.ndarray, clicks: Sequence[Click], previous_mask: np.ndarray | None) -> np.ndarray: ...
+
+
+def click_disks(shape, clicks: Sequence[Click], radius: int, positive: bool) -> np.ndarray:
+    """Boolean map of disks of ``radius`` pixels around the clicks of one sign."""
+    import cv2
+
+    out = np.zeros(shape, np.uint8)
+    for c in clicks:
+        if c.positive == positive:
+            cv2.circle(out, (int(c.x), int(c.y)), int(radius), 1, thickness=-1)
+    return out.astype(bool)
+
+
+def keep_clicked_components(mask: np.ndarray, clicks: Sequence[Click]) -> np.ndarray:
+    """Only the connected parts of ``mask`` that hold a positive click."""
+    import cv2
+
+    if not mask.any():
+        return mask
+    n, labels = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
+    keep = {int(labels[c.y, c.x]) for c in clicks if c.positive} - {0}
+    if not keep:
+        return np.zeros_like(mask)
+    return np.isin(labels, list(keep))
+
+
+def _nearer_positive(shape, clicks: Sequence[Click]) -> np.ndarray:
+    """Pixels whose nearest click is positive (all pixels when no click is negative)."""
+    import cv2
+
+    def dist(positive):
+        seeds = np.ones(shape, np.uint8)
+        for c in clicks:
+            if c.positive == positive:
+                seeds[c.y, c.x] = 0
+        if seeds.all():
+            return np.full(shape, np.inf, np.float32)
+        return cv2.distanceTransform(seeds, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+
+    return dist(True) <= dist(False)
+
+
+def _radius(shape, fraction: float, minimum: int = 2) -> int:
+    return max(minimum, int(round(fraction * min(shape[:2]))))
+
+
+class GraphCutBackend:
+    """Boykov-Jolly interactive graph cut on PyMaxflow.
+
+    Unary terms: negative log-likelihoods of smoothed colour histograms (foreground from
+    disks around positive clicks and the previous mask, background from negative clicks
+    and the rest of the image), plus a prior that grows with the distance to the nearest
+    positive click. Pairwise: ``smoothness * exp(-beta |I_p - I_q|^2) / dist(p, q)``.
+    """
+
+    name = "graphcut"
+
+    def __init__(
+        self,
+        bins: int = 16,
+        smoothness: float = 8.0,
+        click_radius: float = 0.02,
+        distance_weight: float = 3.0,
+        consistency: float = 0.3,
+        blur: float = 1.0,
+        keep_connected: bool = True,
+    ):
+        self.bins = int(bins)
+        self.smoothness = float(smoothness)
+        self.click_radius = float(click_radius)
+        self.distance_weight = float(distance_weight)
+        self.consistency = float(consistency)
+        self.blur = float(blur)
+        self.keep_connected = bool(keep_connected)
+
+    def _hist(self, idx: np.ndarray, where: np.ndarray) -> np.ndarray:
+        from scipy.ndimage import gaussian_filter
+
+        b = self.bins
+        h = np.bincount(idx[where], minlength=b**3).astype(np.float64).reshape(b, b, b)
+        h = gaussian_filter(h, 0.7, mode="constant")
+        total = h.sum()
+        return (h / total).ravel() if total > 0 else np.full(b**3, 1.0 / b**3)
+
+    def segment(self, image, clicks, previous_mask=None):
+        import cv2
+        import maxflow
+
+        h, w = image.shape[:2]
+        clicks = list(clicks)
+        if not any(c.positive for c in clicks):
+            return np.zeros((h, w), bool)
+        img = image.astype(np.uint8)
+        b = self.bins
+        q = (img.astype(np.int32) * b) // 256
+        idx = (q[..., 0] * b + q[..., 1]) * b + q[..., 2]
+        r = _radius((h, w), self.click_radius)
+        pos = click_disks((h, w), clicks, r, True)
+        neg = click_disks((h, w), clicks, r, False)
+        prev = None if previous_mask is None else np.asarray(previous_mask, bool)
+        has_prev = prev is not None and prev.any()
+
+        fg = self._hist(idx, pos)
+        if has_prev:
+            fg = 0.5 * fg + 0.5 * self._hist(idx, prev)
+        rest = ~pos & (~prev if has_prev else True)
+        bg = self._hist(idx, rest)
+        if neg.any():
+            bg = 0.5 * bg + 0.5 * self._hist(idx, neg)
+        eps = 1.0 / (b**3 * 50)
+        d_fg = -np.log(fg[idx] + eps)
+        d_bg = -np.log(bg[idx] + eps)
+
+        # distance prior: far from every positive click costs foreground
+        seeds = np.ones((h, w), np.uint8)
+        for c in clicks:
+            if c.positive:
+                seeds[c.y, c.x] = 0
+        dist = cv2.distanceTransform(seeds, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+        d_fg = d_fg + self.distance_weight * dist / float(np.hypot(h, w)) * 4.0
+        if has_prev and self.consistency > 0:
+            d_fg = d_fg + self.consistency * (~prev)
+            d_bg = d_bg + self.consistency * prev
+
+        # contrast-sensitive smoothness on a lightly blurred image
+        f = img.astype(np.float32)
+        if self.blur > 0:
+            f = cv2.GaussianBlur(f, (0, 0), self.blur)
+        g = maxflow.Graph[float]()
+        nodes = g.add_grid_nodes((h, w))
+        diffs = []
+        for dy, dx in ((0, 1), (1, 0), (1, 1), (1, -1)):
+            d = np.zeros((h, w), np.float32)
+            ys = slice(0, h - dy)
+            xs = slice(max(0, -dx), w - max(0, dx))
+            ys2 = slice(dy, h)
+            xs2 = slice(max(0, dx), w - max(0, -dx))
+            d[ys, xs] = np.sum((f[ys, xs] - f[ys2, xs2]) ** 2, axis=2)
+            diffs.append((dy, dx, d))
+        mean = np.mean([d.mean() for *_, d in diffs]) + 1e-6
+        beta = 1.0 / (2.0 * mean)
+        for dy, dx, d in diffs:
+            weight = self.smoothness * np.exp(-beta * d) / np.hypot(dy, dx)
+            structure = np.zeros((3, 3))
+            structure[1 + dy, 1 + dx] = 1
+            g.add_grid_edges(nodes, weights=weight, structure=structure, symmetric=True)
+        big = 1e9
+        source = np.where(pos, big, d_bg)  # source side = foreground
+        sink = np.where(neg, big, d_fg)
+        source = np.where(neg, 0.0, source)
+        sink = np.where(pos, 0.0, sink)
+        g.add_grid_tedges(nodes, source, sink)
+        g.maxflow()
+        mask = ~g.get_grid_segments(nodes)
+        if self.keep_connected:
+            mask = keep_clicked_components(mask, clicks)
+        return mask
+
+
+class GrabCutBackend:
+    """OpenCV GrabCut: positive/negative click disks are sure foreground/background,
+    the previous mask (or a disk around the first positive click) probable foreground."""
+
+    name = "grabcut"
+
+    def __init__(self, iterations: int = 3, click_radius: float = 0.02, seed_radius: float = 0.08,
+                 keep_connected: bool = True):
+        self.iterations = int(iterations)
+        self.click_radius = float(click_radius)
+        self.seed_radius = float(seed_radius)
+        self.keep_connected = bool(keep_connected)
+
+    def segment(self, image, clicks, previous_mask=None):
+        import cv2
+
+        h, w = image.shape[:2]
+        clicks = list(clicks)
+        if not any(c.positive for c in clicks):
+            return np.zeros((h, w), bool)
+        r = _radius((h, w), self.click_radius)
+        mask = np.full((h, w), cv2.GC_PR_BGD, np.uint8)
+        prev = None if previous_mask is None else np.asarray(previous_mask, bool)
+        if prev is not None and prev.any():
+            # the previous mask stays probable foreground where a positive click is nearer
+            # than any negative one: a negative click carves out its whole neighbourhood
+            mask[prev & _nearer_positive((h, w), clicks)] = cv2.GC_PR_FGD
+        mask[click_disks((h, w), clicks, _radius((h, w), self.seed_radius), True)] = cv2.GC_PR_FGD
+        mask[click_disks((h, w), clicks, r, True)] = cv2.GC_FGD
+        mask[click_disks((h, w), clicks, r, False)] = cv2.GC_BGD
+        if not np.isin(mask, (cv2.GC_BGD, cv2.GC_PR_BGD)).any():
+            mask[0, :] = mask[-1, :] = mask[:, 0] = mask[:, -1] = cv2.GC_PR_BGD
+        bgd = np.zeros((1, 65), np.float64)
+        fgd = np.zeros((1, 65), np.float64)
+        cv2.setRNGSeed(0)
+        bgr = np.ascontiguousarray(image[..., ::-1])
+        cv2.grabCut(bgr, mask, None, bgd, fgd, self.iterations, cv2.GC_INIT_WITH_MASK)
+        out = (mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD)
+        if self.keep_connected:
+            out = keep_clicked_components(out, clicks)
+        return out
+
+
+class WatershedBackend:
+    """scikit-image marker watershed on the Sobel gradient of the colour image: positive
+    click disks flood the object, negative ones and the image border the background."""
+
+    name = "watershed"
+
+    def __init__(self, click_radius: float = 0.02, border_is_background: bool = True, compactness: float = 0.0):
+        self.click_radius = float(click_radius)
+        self.border_is_background = bool(border_is_background)
+        self.compactness = float(compactness)
+
+    def segment(self, image, clicks, previous_mask=None):
+        from skimage.filters import sobel
+        from skimage.segmentation import watershed
+
+        h, w = image.shape[:2]
+        clicks = list(clicks)
+        if not any(c.positive for c in clicks):
+            return np.zeros((h, w), bool)
+        f = image.astype(np.float32) / 255.0
+        gradient = np.sqrt(sum(sobel(f[..., k]) ** 2 for k in range(3)))
+        markers = np.zeros((h, w), np.int32)
+        if self.border_is_background:
+            markers[0, :] = markers[-1, :] = markers[:, 0] = markers[:, -1] = 1
+        r = _radius((h, w), self.click_radius, minimum=1)
+        markers[click_disks((h, w), clicks, r, False)] = 1
+        markers[click_disks((h, w), clicks, r, True)] = 2
+        labels = watershed(gradient, markers, compactness=self.compactness)
+        return labels == 2
+
+
+BACKENDS = {
+    "graphcut": "palaestra.envs.segmentation.backends:GraphCutBackend",
+    "grabcut": "palaestra.envs.segmentation.backends:GrabCutBackend",
+    "watershed": "palaestra.envs.segmentation.backends:WatershedBackend",
+    "sam": "palaestra.envs.segmentation.sam:SamBackend",
+}
+DEFAULT_BACKEND = "graphcut"
+
+
+def make_backend(spec="graphcut", **options) -> Backend:
+    """A back-end by name (``graphcut``, ``grabcut``, ``watershed``, ``sam``) or instance."""
+    import importlib
+
+    if not isinstance(spec, str):
+        if not callable(getattr(spec, "segment", None)):
+            raise ValueError(f"{spec!r} has no segment(image, clicks, previous_mask) method")
+        return spec
+    if spec not in BACKENDS:
+        raise ValueError(f"unknown segmentation back-end {spec!r}; choose one of {', '.join(BACKENDS)}")
+    module, _, attr = BACKENDS[spec].partition(":")
+    return getattr(importlib.import_module(module), attr)(**options)
