@@ -216,7 +216,7 @@ class MCTSAgent:
         self.root = root
         self._search(root, start)
         child = self._choose(root)
-        self.last_search = self._summary(root)
+        self.last_search = self._summary(root, child)
         if self.plan is self.base:  # searching in the real env: put it back
             self.base.set_state(real)
         self.stats["moves"] += 1
@@ -683,9 +683,10 @@ class MCTSAgent:
             q = self.alpha * q + (1 - self.alpha) * self._critic_q(c) if c.n or exact is not None else self._critic_q(c)
         return q
 
-    def _summary(self, root: Node) -> list[dict]:
+    def _summary(self, root: Node, chosen: Node | None = None) -> list[dict]:
+        """The root's children, the chosen one first, then by visits."""
         out = []
-        for c in sorted(root.children or [], key=lambda c: -c.n):
+        for c in sorted(root.children or [], key=lambda c: (c is not chosen, -c.n)):
             text = c.text if c.text is not None else self._text_of(root, c)
             exact = self._edge_exact(root, c) if self.solver else None
             out.append({"action": text, "visits": int(c.n), "q": float(exact if exact is not None else c.q()),
