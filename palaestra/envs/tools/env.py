@@ -1,0 +1,209 @@
+"""``palaestra/ToolUse-v0``: generated tool-use tasks in a sandboxed world."""
+
+from __future__ import annotations
+
+import json
+
+from palaestra.core import InvalidAction
+
+from . import grading
+from .base import ToolEnvBase
+from .calls import GRAMMAR, result_text
+from .tasks import TIERS, expected_hash, make_task, task_ids, task_specs
+from .world import TOOL_ORDER, TOOLS, ToolWorld
+
+
+class ToolUseEnv(ToolEnvBase):
+    """Tool use in a sandboxed world: a shop database, a calendar, a knowledge base, units.
+
+    ## Description
+    A user asks for something; the agent calls tools (OpenAI function schemas, listed
+    in ``instructions``) and ends with a final answer. Tasks come in five tiers:
+    ``single`` (one call), ``sequence`` (several calls), ``dependent`` (a call needs an
+    earlier result), ``state`` (the request changes the database) and ``refuse`` (no
+    tool fits, or a detail is missing: the right move is to refuse or to ask). 600
+    seeded tasks, one in five in the ``test`` split. Each episode works on its own
+    in-memory copy of the world's SQLite database.
+
+    ## Action Space
+    ``ToolCallSpace``: ``{"name": tool, "arguments": {...}}``, a list of such calls
+    (run in order as one parallel step), or ``{"answer": text}``. Text actions are the
+    same as JSON, or Python call syntax ``get_order(order_id=1043)``, or ``answer: ...``.
+    Malformed JSON, unknown tools and arguments that do not fit the schema raise
+    ``InvalidAction`` and change nothing. A tool that refuses a call (an unknown order,
+    a non-pending order to cancel, an SQL statement that is not a SELECT) returns
+    ``{"error": ...}`` as its result: that is a step like any other.
+
+    ## Observation Space
+    ``FreeText``: the conversation so far (the request, each call and its result).
+
+    ## Rewards
+    1.0 when the episode ends with the database in the oracle's end state (canonical
+    hash, as tau-bench), every required output in the final answer and, for ``refuse``
+    tasks, no tool called; else 0.0. ``info["grading"]`` holds the parts.
+
+    ## Episode End
+    Terminated by a final answer; truncated after ``max_steps`` steps (not a success).
+
+    ## Arguments
+    ``tier``: one of ``single, sequence, dependent, state, refuse``, a list of them, or
+    None for all; ``split``: ``"train"``, ``"test"`` or None (both); ``world_seed``: the
+    world (database, today's date); ``max_steps`` (20); ``time_limit_s``: per SQL
+    statement (1.0); ``render_mode``: ``"ansi"`` or None.
+
+    ## Version History
+    - v0: first version (600 tasks in 5 tiers).
+    """
+
+    def __init__(self, tier=None, split: str | None = None, world_seed: int = 0, max_steps: int = 20,
+                 time_limit_s: float = 1.0, render_mode: str | None = None):
+        super().__init__(max_steps=max_steps, render_mode=render_mode)
+        tiers = [tier] if isinstance(tier, str) else list(tier) if tier else list(TIERS)
+        tiers = [t.strip() for part in tiers for t in str(part).split(",") if t.strip()]
+        unknown = [t for t in tiers if t not in TIERS]
+        if unknown:
+            raise ValueError(f"unknown tier(s) {unknown}; use one or more of {', '.join(TIERS)}.")
+        if split not in (None, "train", "test"):
+            raise ValueError(f"split={split!r}: use 'train', 'test' or None.")
+        self.tiers, self.split, self.world_seed = tiers, split, int(world_seed)
+        self.time_limit_s = float(time_limit_s)
+        self.task_ids = [tid for t in tiers for tid in task_ids(self.world_seed, t, split)]
+        self.world: ToolWorld | None = None
+        self._answer: str | None = None
+        self.instructions = self._instructions()
+
+    # ---- instructions ------------------------------------------------------------------
+    def _instructions(self) -> str:
+        lines = [
+            "You are a shop assistant with tools: a calculator, unit conversion, the shop's database "
+            "(customers, products, orders), a calendar and a knowledge base.",
+            "Each step, send " + GRAMMAR + ".",
+            "Call tools as needed, then give the final answer; it ends the episode. If no tool fits the "
+            "request, say that you cannot do it; if a detail is missing, ask for it (call no tool).",
+            "Success: the database ends as the request requires and your answer holds what was asked.",
+            "",
+            "Tools:",
+        ]
+        for name in TOOL_ORDER:
+            lines.append(f"- {TOOLS[name].signature_text()}: {TOOLS[name].description}")
+        lines += ["", "Tool schemas (OpenAI function format):"]
+        lines += [json.dumps(TOOLS[name].schema(), ensure_ascii=False) for name in TOOL_ORDER]
+        return "\n".join(lines)
+
+    def tool_schemas(self) -> list[dict]:
+        """The tools in OpenAI's ``tools`` format."""
+        return [TOOLS[name].schema() for name in TOOL_ORDER]
+
+    # ---- episode -----------------------------------------------------------------------
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        tid = self._pick(self.task_ids, seed, options)
+        self.task = make_task(self.world_seed, tid)
+        self._new_world(None)
+        self._messages, self._steps, self._calls = [], 0, 0
+        self._ended, self._outcome, self._answer = False, None, None
+        self._say("user", self.task.goal)
+        return self.render_text(), self._info()
+
+    def _new_world(self, data):
+        if self.world is not None:
+            self.world.db.close()
+        self.world = ToolWorld(self.world_seed, data=data, time_limit_s=self.time_limit_s)
+
+    def _check(self, action) -> None:
+        for c in ([] if "answer" in action else action if isinstance(action, list) else [action]):
+            tool = TOOLS.get(c["name"])
+            if tool is None:
+                raise InvalidAction(f"unknown tool {c['name']!r}. Tools: {', '.join(TOOL_ORDER)}.",
+                                    allowed=list(TOOL_ORDER))
+            tool.validate(c["arguments"])
+
+    def step(self, action):
+        action = self._begin_step(action)
+        self._steps += 1
+        reward, terminated, truncated = 0.0, False, False
+        if isinstance(action, dict) and "answer" in action:
+            self._answer = action["answer"]
+            self._say("answer", self._answer)
+            reward = self._finish()
+            terminated = True
+        else:
+            for c in self._log_calls(action):
+                result = self.world.call(c["name"], c["arguments"])
+                self._calls += 1
+                self._say("tool", result_text(result), name=c["name"])
+            if self._steps >= self.max_steps:
+                self._finish()
+                truncated = True
+        return self.render_text(), reward, terminated, truncated, self._info()
+
+    def _finish(self) -> float:
+        spec = self.task.data
+        reward, details = grading.grade(
+            self.world.db.canonical_hash(), expected_hash(self.world_seed, self.task.id), self._answer,
+            spec["outputs"], self._calls, spec["no_calls"])
+        self._ended = True
+        self._outcome = {"success": reward == 1.0, "grading": details}
+        return reward
+
+    def _info(self) -> dict:
+        info = {"task_id": self.task.id, "tier": self.task.data["tier"], "steps": self._steps, "calls": self._calls,
+                "security": [dict(e) for e in self.world.security_log]}
+        if self._outcome is not None:
+            info["success"] = self._outcome["success"]
+            info["grading"] = json.loads(json.dumps(self._outcome["grading"]))
+        return info
+
+    # ---- text ----------------------------------------------------------------------------
+    def render_text(self) -> str:
+        if self.task is None:
+            return "No episode yet: call reset()."
+        t = self.task
+        head = [f"Tool-use task {t.id} (tier {t.data['tier']}, {t.split} split) — step {self._steps} of "
+                f"{self.max_steps}", "Goal: answer the user's request below with the tools.",
+                "Tools: " + ", ".join(TOOL_ORDER)]
+        lines = head + self._render_messages()
+        if self._outcome is not None:
+            g = self._outcome["grading"]
+            verdict = "SUCCESS" if self._outcome["success"] else "FAILURE"
+            parts = [f"database {'as required' if g['db_match'] else 'NOT as required'}"]
+            parts += [f"output {o['expected']} {'found' if o['found'] else 'MISSING'}" for o in g["outputs"]]
+            if not g["calls_ok"]:
+                parts.append(f"{g['calls']} tool call(s) made where none was right")
+            if not g["answered"]:
+                parts.append("no final answer")
+            lines += ["", f"Episode over: {verdict} ({'; '.join(parts)})."]
+        else:
+            lines += ["", self._prompt_line()]
+        return "\n".join(lines)
+
+    # ---- snapshots ---------------------------------------------------------------------------
+    def get_state(self):
+        return {
+            "task_id": self.task.id if self.task else None,
+            "db": self.world.db.to_bytes() if self.world else None,
+            "security": [dict(e) for e in self.world.security_log] if self.world else [],
+            "messages": self.transcript(),
+            "steps": self._steps, "calls": self._calls, "ended": self._ended,
+            "answer": self._answer, "outcome": json.loads(json.dumps(self._outcome)),
+        }
+
+    def set_state(self, state) -> None:
+        if state["task_id"] is None:
+            raise ValueError("this snapshot was taken before reset(); there is nothing to restore.")
+        self.task = make_task(self.world_seed, state["task_id"])
+        self._new_world(state["db"])
+        self.world.db.security_log[:] = [dict(e) for e in state["security"]]
+        self._messages = [dict(m) for m in state["messages"]]
+        self._steps, self._calls, self._ended = state["steps"], state["calls"], state["ended"]
+        self._answer = state["answer"]
+        self._outcome = json.loads(json.dumps(state["outcome"]))
+
+    def close(self):
+        if self.world is not None:
+            self.world.db.close()
+            self.world = None
+        super().close()
+
+
+__all__ = ["ToolUseEnv", "task_specs"]

@@ -1,0 +1,166 @@
+"""The episode's SQLite database: an in-memory copy of a read-only template file.
+
+Every episode works on its own ``:memory:`` copy (``Connection.backup`` from the
+template opened with ``mode=ro``), so nothing an agent does reaches the file. An
+authorizer (``set_authorizer``) refuses ATTACH/DETACH, PRAGMA, schema changes and
+any function outside a whitelist; queries from the agent's SQL tool may only read.
+A progress handler stops any statement that runs past its time limit.
+Refusals are logged (``security_log``) so the env can report them in ``info``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import time
+
+_SAFE_FUNCTIONS = {
+    "count", "sum", "total", "avg", "min", "max", "abs", "round", "lower", "upper", "length",
+    "substr", "substring", "trim", "ltrim", "rtrim", "replace", "instr", "coalesce", "ifnull",
+    "nullif", "date", "time", "datetime", "julianday", "strftime", "group_concat", "printf",
+    "cast", "like", "glob", "iif", "typeof",
+}
+_READ_ACTIONS = {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_RECURSIVE}
+_WRITE_ACTIONS = {sqlite3.SQLITE_INSERT, sqlite3.SQLITE_UPDATE, sqlite3.SQLITE_DELETE}
+_ACTION_NAMES = {
+    getattr(sqlite3, n): n[len("SQLITE_"):]
+    for n in (
+        "SQLITE_CREATE_INDEX", "SQLITE_CREATE_TABLE", "SQLITE_CREATE_TEMP_INDEX", "SQLITE_CREATE_TEMP_TABLE",
+        "SQLITE_CREATE_TEMP_TRIGGER", "SQLITE_CREATE_TEMP_VIEW", "SQLITE_CREATE_TRIGGER", "SQLITE_CREATE_VIEW",
+        "SQLITE_DELETE", "SQLITE_DROP_INDEX", "SQLITE_DROP_TABLE", "SQLITE_DROP_TEMP_INDEX",
+        "SQLITE_DROP_TEMP_TABLE", "SQLITE_DROP_TEMP_TRIGGER", "SQLITE_DROP_TEMP_VIEW", "SQLITE_DROP_TRIGGER",
+        "SQLITE_DROP_VIEW", "SQLITE_INSERT", "SQLITE_PRAGMA", "SQLITE_READ", "SQLITE_SELECT",
+        "SQLITE_TRANSACTION", "SQLITE_UPDATE", "SQLITE_ATTACH", "SQLITE_DETACH", "SQLITE_ALTER_TABLE",
+        "SQLITE_REINDEX", "SQLITE_ANALYZE", "SQLITE_CREATE_VTABLE", "SQLITE_DROP_VTABLE", "SQLITE_FUNCTION",
+        "SQLITE_SAVEPOINT", "SQLITE_RECURSIVE",
+    )
+    if hasattr(sqlite3, n)
+}
+
+
+class SandboxError(RuntimeError):
+    """A statement the sandbox refused or stopped; ``security`` marks escape attempts."""
+
+    def __init__(self, message: str, security: bool = False):
+        super().__init__(message)
+        self.security = security
+
+
+class EpisodeDatabase:
+    """One episode's private database, restorable from bytes (``serialize``)."""
+
+    def __init__(self, template_path: str | None = None, data: bytes | None = None, time_limit_s: float = 1.0):
+        self.time_limit_s = time_limit_s
+        self.conn = sqlite3.connect(":memory:", check_same_thread=False)
+        if data is not None:
+            self.conn.deserialize(data)
+        elif template_path is not None:
+            src = sqlite3.connect(f"file:{template_path}?mode=ro", uri=True)
+            try:
+                src.backup(self.conn)
+            finally:
+                src.close()
+        self.conn.row_factory = sqlite3.Row
+        self._mode = "tool"  # "tool": the world's own statements; "user": the agent's SQL
+        self._denied: list[str] = []
+        self.security_log: list[dict] = []
+        self._deadline = None
+        self.conn.set_authorizer(self._authorize)
+        self.conn.set_progress_handler(self._progress, 1000)
+
+    # ---- guards -------------------------------------------------------------------
+    def _authorize(self, action, arg1, arg2, dbname, source):
+        if dbname not in (None, "main") and action in _READ_ACTIONS | _WRITE_ACTIONS:
+            return self._deny(action, f"database {dbname!r}")
+        if action in _READ_ACTIONS:
+            if action == sqlite3.SQLITE_READ and arg1 is not None and arg1.startswith("sqlite_") and self._mode == "user":
+                return self._deny(action, f"internal table {arg1!r}")
+            return sqlite3.SQLITE_OK
+        if action == sqlite3.SQLITE_FUNCTION:
+            if (arg2 or "").lower() in _SAFE_FUNCTIONS:
+                return sqlite3.SQLITE_OK
+            return self._deny(action, f"function {arg2!r}")
+        if action in _WRITE_ACTIONS and self._mode == "tool" and not (arg1 or "").startswith("sqlite_"):
+            return sqlite3.SQLITE_OK
+        if action == sqlite3.SQLITE_TRANSACTION and self._mode == "tool":
+            return sqlite3.SQLITE_OK
+        detail = " ".join(str(x) for x in (arg1, arg2) if x)
+        return self._deny(action, detail)
+
+    def _deny(self, action, detail):
+        name = _ACTION_NAMES.get(action, str(action))
+        self._denied.append(f"{name} {detail}".strip())
+        return sqlite3.SQLITE_DENY
+
+    def _progress(self):
+        if self._deadline is not None and time.monotonic() > self._deadline:
+            return 1  # interrupts the statement
+        return 0
+
+    # ---- running statements ----------------------------------------------------------
+    def _run(self, sql: str, params=(), mode: str = "tool", max_rows: int | None = None):
+        self._mode, self._denied = mode, []
+        self._deadline = time.monotonic() + self.time_limit_s
+        try:
+            cur = self.conn.execute(sql, params)
+            rows = cur.fetchmany(max_rows) if max_rows else cur.fetchall()
+            more = bool(max_rows) and cur.fetchone() is not None
+            columns = [d[0] for d in cur.description] if cur.description else []
+            return columns, [tuple(r) for r in rows], more
+        except sqlite3.DatabaseError as exc:
+            if self._denied:
+                raise SandboxError(f"refused by the sandbox: {'; '.join(self._denied)}.", security=True) from None
+            if "interrupted" in str(exc):
+                raise SandboxError(f"the query ran past its time limit of {self.time_limit_s:g} s and was stopped.") from None
+            raise SandboxError(f"SQL error: {exc}.") from None
+        except (sqlite3.ProgrammingError, sqlite3.Warning, ValueError, OverflowError) as exc:
+            raise SandboxError(f"SQL error: {exc}.") from None
+        finally:
+            self._deadline = None
+            self._mode = "tool"
+
+    def query(self, sql: str, params=()) -> list[dict]:
+        """Rows of a trusted (world) statement as dicts."""
+        columns, rows, _ = self._run(sql, params, mode="tool")
+        return [dict(zip(columns, r)) for r in rows]
+
+    def execute(self, sql: str, params=()) -> int:
+        """Run a trusted (world) write; returns the number of rows changed."""
+        before = self.conn.total_changes
+        self._run(sql, params, mode="tool")
+        self.conn.commit()
+        return self.conn.total_changes - before
+
+    def user_query(self, sql: str, max_rows: int = 50) -> dict:
+        """The agent's read-only SQL: columns, rows (at most ``max_rows``), truncated flag."""
+        if not isinstance(sql, str) or not sql.strip():
+            raise SandboxError("give one SQL SELECT statement.")
+        columns, rows, more = self._run(sql, (), mode="user", max_rows=max_rows)
+        return {"columns": columns, "rows": [list(r) for r in rows], "truncated": more}
+
+    # ---- snapshots and grading --------------------------------------------------------
+    def to_bytes(self) -> bytes:
+        return self.conn.serialize()
+
+    def canonical_hash(self) -> str:
+        """sha256 of every table's rows in primary-key order (tau-bench's end-state hash)."""
+        return hash_connection(self.conn)
+
+    def close(self):
+        self.conn.close()
+
+
+def hash_connection(conn: sqlite3.Connection) -> str:
+    digest = hashlib.sha256()
+    authorizer_free = sqlite3.connect(":memory:")
+    try:
+        conn.backup(authorizer_free)
+        tables = [r[0] for r in authorizer_free.execute(
+            "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+        for table in tables:
+            rows = authorizer_free.execute(f'SELECT * FROM "{table}" ORDER BY 1').fetchall()
+            digest.update(json.dumps([table, [list(r) for r in rows]], default=str).encode())
+    finally:
+        authorizer_free.close()
+    return digest.hexdigest()
