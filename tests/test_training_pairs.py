@@ -59,7 +59,7 @@ def searched(tmp_path):
 
 
 def test_step_pairs_best_vs_worst_with_prefix(searched):
-    pairs = step_pairs(searched, min_visits=1, min_margin=0.1)
+    pairs = step_pairs(searched, min_visits=1, min_margin=0.1, prompt_style="chat")
     assert pairs.made == 1 and pairs.seen == 4
     assert pairs.dropped == {
         "pairs with a Q gap below 0.1": 1,
@@ -82,7 +82,7 @@ def test_step_pairs_best_vs_worst_with_prefix(searched):
 
 
 def test_step_pairs_all_mode_and_prefix_of_later_steps(searched):
-    pairs = step_pairs(searched, mode="all", min_margin=0.0, min_visits=0)
+    pairs = step_pairs(searched, mode="all", min_margin=0.0, min_visits=0, prompt_style="chat")
     by_step = {}
     for r in pairs.rows:
         by_step.setdefault(r["step"], []).append((r["chosen"][0]["content"], r["rejected"][0]["content"]))
@@ -116,13 +116,13 @@ def test_episode_pairs_at_divergence(tmp_path):
     loss = _ep("l", 3, ["1", "3", "3"], False, observations=obs)
     other_seed = _ep("x", 4, ["2", "2"], False, observations=["t0", "t1"])
     folder = _write(tmp_path / "r", [win, loss, other_seed])
-    pairs = episode_pairs(folder)
+    pairs = episode_pairs(folder, prompt_style="chat")
     assert pairs.made == 1
     row = pairs.rows[0]
     assert row["step"] == 1 and row["chosen"][0]["content"] == "2" and row["rejected"][0]["content"] == "3"
     assert [m["content"] for m in row["prompt"]] == [INSTR, "s0", "1", "s1"]
     assert pairs.dropped == {"tasks without both a success and a failure": 1}
-    traj = episode_pairs(folder, mode="trajectory")
+    traj = episode_pairs(folder, mode="trajectory", prompt_style="chat")
     assert [m["role"] for m in traj.rows[0]["chosen"]] == ["assistant", "user", "assistant", "user", "assistant"]
     assert traj.rows[0]["prompt"][-1]["content"] == "s0"
     # observations that differ before the actions do: not a pair
@@ -153,7 +153,7 @@ def test_sft_examples_and_mixed_sources(tmp_path, searched):
         _ep("bad", 2, ["3"], False, agent="oracle"),
         _ep("rnd", 3, ["3"], True, agent="random"),
     ], agent="oracle")
-    ex = sft_examples(folder, agents=["oracle"])
+    ex = sft_examples(folder, agents=["oracle"], prompt_style="chat")
     assert ex.made == 2
     assert ex.dropped == {"invalid steps": 1, "failed episodes": 1, "episodes by other agents than oracle": 1}
     ds = ex.dataset
@@ -163,3 +163,39 @@ def test_sft_examples_and_mixed_sources(tmp_path, searched):
     assert len(read_episodes(tmp_path)) == 4
     both = step_pairs(tmp_path) + episode_pairs(tmp_path)
     assert both.made == step_pairs(searched).made and len(both.dataset) == both.made
+
+
+def test_agent_prompt_is_what_the_llm_agent_sends(tmp_path):
+    """Default prompts rebuild LLMAgent's own prompt from the recording, step by step."""
+    import gymnasium as gym
+
+    from palaestra.agents.llm.prompts import state_messages
+    from palaestra.runner import run_episode
+    from palaestra.wrappers.record import RecordEpisodes
+
+    class Scripted:
+        name = "scripted"
+
+        def reset(self, env):
+            self.env, self.history, self.prompts = env, [], []
+
+        def act(self, obs, info):
+            base = self.env.unwrapped
+            self.prompts.append(state_messages(base, self.history, history_len=2))
+            action = base.format_action(base.legal_actions()[0])
+            self.history.append(("", action))
+            self.last_search = [{"action": action, "visits": 5, "q": 0.5, "prior": 0.5, "critique": None},
+                                {"action": "7", "visits": 5, "q": -0.5, "prior": 0.5, "critique": None}]
+            return action
+
+    env = RecordEpisodes(gym.make("palaestra/ConnectFour-v0", text=True, opponent="random"), tmp_path / "rec",
+                         agent_name="scripted")
+    agent = Scripted()
+    agent.last_search = None
+    run_episode(env, agent, seed=3)
+    env.close()
+    pairs = step_pairs(tmp_path / "rec", max_history=2, min_margin=0.5)
+    assert pairs.made >= 3
+    for row in pairs.rows:
+        assert row["prompt"] == agent.prompts[row["step"]]
+        assert row["chosen"][0]["content"] == "1"

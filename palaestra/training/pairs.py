@@ -103,7 +103,7 @@ def _value(child: dict, alpha: float | None) -> float | None:
 
 
 def step_pairs(source, *, min_visits: int = 1, min_margin: float = 0.1, mode: str = "best_worst",
-               alpha: float | None = None, max_history: int | None = None, max_pairs_per_step: int = 4,
+               alpha: float | None = None, max_history: int | None = None, prompt_style: str = "agent", max_pairs_per_step: int = 4,
                instructions: str | None = None) -> PairSet:
     """Step-level pairs from the search children recorded at each step.
 
@@ -152,7 +152,7 @@ def step_pairs(source, *, min_visits: int = 1, min_margin: float = 0.1, mode: st
                 if made_here >= max_pairs_per_step:
                     out.dropped[f"pairs beyond {max_pairs_per_step} per step"] += 1
                     continue
-                prompt = prompt or step_messages(ep, t, max_history)
+                prompt = prompt or step_messages(ep, t, max_history, prompt_style)
                 out.rows.append(_row("step", ep, t, prompt, assistant(best[1]), assistant(worst[1]),
                                      best[0], worst[0], best[2], worst[2]))
                 made_here += 1
@@ -164,7 +164,7 @@ def _same_run(a: dict, b: dict, same_seed: bool) -> tuple:
 
 
 def episode_pairs(source, *, same_seed: bool = True, mode: str = "divergence", max_pairs_per_group: int = 4,
-                  max_history: int | None = None, instructions: str | None = None) -> PairSet:
+                  max_history: int | None = None, prompt_style: str = "agent", instructions: str | None = None) -> PairSet:
     """Episode-level pairs: a successful against a failed episode of the same task (and seed).
 
     ``mode="divergence"``: replay both from the start while they see the same
@@ -199,7 +199,7 @@ def episode_pairs(source, *, same_seed: bool = True, mode: str = "divergence", m
                 if str(win["steps"][0].get("observation")) != str(loss["steps"][0].get("observation")):
                     out.dropped["episode pairs that start from different observations"] += 1
                     continue
-                prompt = step_messages(win, 0, 0)
+                prompt = step_messages(win, 0, 0, prompt_style)
                 out.rows.append(_row("episode", win, 0, prompt, _continuation(win), _continuation(loss)))
                 made_here += 1
                 continue
@@ -214,7 +214,7 @@ def episode_pairs(source, *, same_seed: bool = True, mode: str = "divergence", m
                         out.dropped["episode pairs diverging at an invalid action of the success"] += 1
                         row = False
                         break
-                    row = _row("episode", win, t, step_messages(win, t, max_history),
+                    row = _row("episode", win, t, step_messages(win, t, max_history, prompt_style),
                                assistant(sw.get("action")), assistant(sl.get("action")))
                     break
             if row is None:
@@ -235,7 +235,7 @@ def _continuation(ep: dict) -> list[dict]:
     return msgs
 
 
-def demo_pairs(demos, agent_runs, *, require_demo_success: bool = True, max_history: int | None = None,
+def demo_pairs(demos, agent_runs, *, require_demo_success: bool = True, max_history: int | None = None, prompt_style: str = "agent",
                instructions: str | None = None) -> PairSet:
     """Human (or oracle) demo actions chosen over agent actions taken at the same state.
 
@@ -269,7 +269,7 @@ def demo_pairs(demos, agent_runs, *, require_demo_success: bool = True, max_hist
             if not others:
                 out.dropped["demo steps where the agents chose the same action"] += 1
                 continue
-            prompt = step_messages(ep, t, max_history)
+            prompt = step_messages(ep, t, max_history, prompt_style)
             for other in others:
                 out.rows.append(_row("demo", ep, t, prompt, assistant(mine), assistant(other),
                                      cv=None, rv=agent_actions[other]))
@@ -305,7 +305,7 @@ class ExampleSet:
         return f"sft: {self.made} examples from {self.episodes} episodes; dropped: {reasons}"
 
 
-def sft_examples(source, *, only_success: bool = True, agents: list[str] | None = None, max_history: int | None = None,
+def sft_examples(source, *, only_success: bool = True, agents: list[str] | None = None, max_history: int | None = None, prompt_style: str = "agent",
                  instructions: str | None = None) -> ExampleSet:
     """One prompt/completion example per valid step of the episodes worth imitating:
     successful ones (``only_success``), and only from ``agents`` (e.g. ``["oracle", "human"]``)
@@ -324,7 +324,7 @@ def sft_examples(source, *, only_success: bool = True, agents: list[str] | None 
             if step_is_invalid(s):
                 out.dropped["invalid steps"] += 1
                 continue
-            out.rows.append({"prompt": step_messages(ep, t, max_history), "completion": assistant(s.get("action")),
+            out.rows.append({"prompt": step_messages(ep, t, max_history, prompt_style), "completion": assistant(s.get("action")),
                              "source": agent or "unknown", "env_id": ep.get("env_id"), "task_id": ep.get("task_id"),
                              "episode_id": None if ep.get("episode_id") is None else str(ep["episode_id"]),
                              "step": t})

@@ -1,12 +1,12 @@
 """The prompt of a recorded step: instructions, the history before it, the current observation.
 
 Step-level preference pairs lose their meaning without their prefix (MCTS-DPO,
-rStar-Math), so a step's prompt is the whole conversation that led to it, as chat
-messages: a system message with the env's instructions, one user/assistant exchange
-per earlier step (observation, action), and the current observation as the last user
-message. This is the layout the LLM agent sends at play time, so what DPO/SFT change
-is the policy the agent uses. :func:`fit_to_length` drops the oldest exchanges (never
-the instructions or the current observation) when a tokenizer's budget is exceeded.
+rStar-Math), so a step's prompt carries the instructions, the history and the current
+observation. Two layouts: ``"agent"`` (default) is exactly what ``LLMAgent`` sends at
+play time (so DPO/SFT change the policy the agent actually runs); ``"chat"`` is the
+full multi-turn conversation, one user/assistant exchange per earlier step.
+:func:`fit_to_length` drops the oldest exchanges of a chat prompt (never the
+instructions or the current observation) when a tokenizer's budget is exceeded.
 """
 
 from __future__ import annotations
@@ -20,12 +20,41 @@ def system_text(episode: dict) -> str:
     return f"Goal: {goal}" if goal else "Choose the next action."
 
 
-def step_messages(episode: dict, t: int, max_history: int | None = None) -> list[dict]:
+AGENT_HISTORY = 4  # LLMAgent's default number of earlier actions in its prompt
+
+
+class _Recorded:
+    """Stands in for an env in ``state_messages``: the recorded instructions and observation."""
+
+    def __init__(self, instructions: str, observation: str):
+        self.instructions = instructions
+        self._observation = observation
+
+    def render_text(self) -> str:
+        return self._observation
+
+
+def step_messages(episode: dict, t: int, max_history: int | None = None, style: str = "agent") -> list[dict]:
     """Chat messages for step ``t`` of ``episode`` (the prompt its action answered).
 
-    ``max_history`` keeps only the last that many earlier exchanges (``None``: all).
+    ``style="agent"`` rebuilds exactly the prompt ``LLMAgent`` sends at play time
+    (``palaestra.agents.llm.prompts.state_messages``: instructions, the earlier actions,
+    the current state), so that training changes the policy the agent runs;
+    ``max_history`` earlier actions (``None``: the agent's default, 4).
+    ``style="chat"`` is the full multi-turn prefix: one user/assistant exchange per earlier
+    step (observation, action), then the current observation; ``max_history`` keeps only
+    the last that many exchanges (``None``: all).
     """
     steps = episode["steps"]
+    if style == "agent":
+        from palaestra.agents.llm.prompts import state_messages
+
+        n = AGENT_HISTORY if max_history is None else int(max_history)
+        history = [(str(s.get("observation", "")), str(s.get("action", ""))) for s in steps[:t]]
+        base = _Recorded(system_text(episode), str(steps[t].get("observation", "")))
+        return state_messages(base, history, history_len=n) if n > 0 else state_messages(base, [], history_len=0)
+    if style != "chat":
+        raise ValueError(f"prompt style {style!r}: use 'agent' (the LLM agent's prompt) or 'chat' (full multi-turn prefix).")
     messages = [{"role": "system", "content": system_text(episode)}]
     start = 0 if max_history is None else max(0, t - int(max_history))
     for s in steps[start:t]:

@@ -20,6 +20,8 @@ import copy
 import json
 import math
 import time
+import warnings
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -67,6 +69,36 @@ class TrainResult:
             extra = f"; eval loss {self.loss_before:.4f} -> {self.loss_after:.4f}"
         return (f"{self.kind}: {self.examples} examples ({self.trimmed} trimmed, {self.dropped_too_long} too long), "
                 f"{self.steps} steps, loss {first} -> {last}{extra}, {self.wall_s:.1f} s; saved to {self.path}")
+
+
+@contextmanager
+def _quiet():
+    """Our rich bar replaces the progress bars and log prints of datasets/transformers."""
+    import datasets
+    import transformers
+
+    ds_on = datasets.utils.logging.is_progress_bar_enabled()
+    tf_on = transformers.utils.logging.is_progress_bar_enabled()
+    datasets.utils.logging.disable_progress_bar()
+    transformers.utils.logging.disable_progress_bar()
+    try:
+        with warnings.catch_warnings():
+            # TRL's configs default gradient_checkpointing=True; turning it off for small models names the
+            # deprecated field, which transformers 5 warns about on every run.
+            warnings.filterwarnings("ignore", message=".*gradient_checkpointing.*", category=FutureWarning)
+            yield
+    finally:
+        if ds_on:
+            datasets.utils.logging.enable_progress_bar()
+        if tf_on:
+            transformers.utils.logging.enable_progress_bar()
+
+
+def _drop_printer(trainer) -> None:
+    from transformers.trainer_callback import PrinterCallback, ProgressCallback
+
+    trainer.remove_callback(PrinterCallback)
+    trainer.remove_callback(ProgressCallback)
 
 
 def _device(settings: TrainSettings):
@@ -219,6 +251,11 @@ def train_dpo(pairs, model, out_dir, settings: TrainSettings | None = None, prog
     :class:`~palaestra.training.pairs.PairSet`, a ``datasets.Dataset`` or a list of rows in
     the conversational preference format); save to ``out_dir``. ``overrides`` set fields
     of :class:`TrainSettings` (``beta``, ``loss_type``, ``learning_rate``, ``max_steps``...)."""
+    with _quiet():
+        return _train_dpo(pairs, model, out_dir, settings, progress, **overrides)
+
+
+def _train_dpo(pairs, model, out_dir, settings, progress, **overrides) -> TrainResult:
     from datasets import Dataset
     from trl import DPOConfig, DPOTrainer
 
@@ -242,6 +279,7 @@ def train_dpo(pairs, model, out_dir, settings: TrainSettings | None = None, prog
     callback = _RichProgress(f"DPO ({len(rows)} pairs)", enabled=progress)
     trainer = DPOTrainer(model=policy, ref_model=ref, args=args, train_dataset=dataset, processing_class=tok,
                          peft_config=peft_config, callbacks=[callback])
+    _drop_printer(trainer)
     before = after = acc = None
     if settings.evaluate:
         before = float(trainer.evaluate(eval_dataset=trainer.train_dataset)["eval_loss"])
@@ -265,6 +303,11 @@ def train_sft(examples, model, out_dir, settings: TrainSettings | None = None, p
     """Fine-tune ``model`` with ``trl.SFTTrainer`` on prompt/completion ``examples`` (an
     :class:`~palaestra.training.pairs.ExampleSet`, a ``datasets.Dataset`` or rows); the loss
     is on the completions (the actions) only. Save to ``out_dir``."""
+    with _quiet():
+        return _train_sft(examples, model, out_dir, settings, progress, **overrides)
+
+
+def _train_sft(examples, model, out_dir, settings, progress, **overrides) -> TrainResult:
     from datasets import Dataset
     from trl import SFTConfig, SFTTrainer
 
@@ -282,6 +325,7 @@ def train_sft(examples, model, out_dir, settings: TrainSettings | None = None, p
     callback = _RichProgress(f"SFT ({len(rows)} examples)", enabled=progress)
     trainer = SFTTrainer(model=policy, args=args, train_dataset=dataset, processing_class=tok,
                          peft_config=_peft_config(settings), callbacks=[callback])
+    _drop_printer(trainer)
     before = after = None
     if settings.evaluate:
         before = float(trainer.evaluate(eval_dataset=trainer.train_dataset)["eval_loss"])
