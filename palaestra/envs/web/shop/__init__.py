@@ -1,0 +1,1 @@
+"""The shop site: catalogue, world (the application), tasks, HTML/text rendering, server."""
