@@ -40,6 +40,21 @@ def click_disks(shape, clicks: Sequence[Click], radius: int, positive: bool) -> 
     return out.astype(bool)
 
 
+def seed_maps(shape, clicks: Sequence[Click], radius: int) -> tuple[np.ndarray, np.ndarray]:
+    """(positive, negative) click disks; where disks of both signs overlap, each pixel goes
+    to the sign of its nearest click, and every clicked pixel keeps its own sign."""
+    pos = click_disks(shape, clicks, radius, True)
+    neg = click_disks(shape, clicks, radius, False)
+    both = pos & neg
+    if both.any():
+        nearer = _nearer_positive(shape, clicks)
+        pos &= ~both | nearer
+        neg &= ~both | ~nearer
+    for c in clicks:
+        pos[c.y, c.x], neg[c.y, c.x] = c.positive, not c.positive
+    return pos, neg
+
+
 def keep_clicked_components(mask: np.ndarray, clicks: Sequence[Click]) -> np.ndarray:
     """Only the connected parts of ``mask`` that hold a positive click."""
     import cv2
@@ -124,8 +139,7 @@ class GraphCutBackend:
         q = (img.astype(np.int32) * b) // 256
         idx = (q[..., 0] * b + q[..., 1]) * b + q[..., 2]
         r = _radius((h, w), self.click_radius)
-        pos = click_disks((h, w), clicks, r, True)
-        neg = click_disks((h, w), clicks, r, False)
+        pos, neg = seed_maps((h, w), clicks, r)
         prev = None if previous_mask is None else np.asarray(previous_mask, bool)
         has_prev = prev is not None and prev.any()
 
@@ -214,8 +228,9 @@ class GrabCutBackend:
             # than any negative one: a negative click carves out its whole neighbourhood
             mask[prev & _nearer_positive((h, w), clicks)] = cv2.GC_PR_FGD
         mask[click_disks((h, w), clicks, _radius((h, w), self.seed_radius), True)] = cv2.GC_PR_FGD
-        mask[click_disks((h, w), clicks, r, True)] = cv2.GC_FGD
-        mask[click_disks((h, w), clicks, r, False)] = cv2.GC_BGD
+        pos, neg = seed_maps((h, w), clicks, r)
+        mask[pos] = cv2.GC_FGD
+        mask[neg] = cv2.GC_BGD
         if not np.isin(mask, (cv2.GC_BGD, cv2.GC_PR_BGD)).any():
             mask[0, :] = mask[-1, :] = mask[:, 0] = mask[:, -1] = cv2.GC_PR_BGD
         bgd = np.zeros((1, 65), np.float64)
@@ -254,8 +269,9 @@ class WatershedBackend:
         if self.border_is_background:
             markers[0, :] = markers[-1, :] = markers[:, 0] = markers[:, -1] = 1
         r = _radius((h, w), self.click_radius, minimum=1)
-        markers[click_disks((h, w), clicks, r, False)] = 1
-        markers[click_disks((h, w), clicks, r, True)] = 2
+        pos, neg = seed_maps((h, w), clicks, r)
+        markers[neg] = 1
+        markers[pos] = 2
         labels = watershed(gradient, markers, compactness=self.compactness)
         return labels == 2
 

@@ -1,0 +1,110 @@
+"""Back-ends, the RITM clicker and the NoC metrics on real synthetic scenes."""
+
+import numpy as np
+import pytest
+
+from palaestra.envs.segmentation import evaluate, load_samples, make_backend, next_click, noc
+from palaestra.envs.segmentation.clicker import RITMClicker
+from palaestra.envs.segmentation.sample import Click, iou, to_pixel, to_scale
+from palaestra.envs.segmentation.synthetic import synthetic_scene
+
+
+def test_synthetic_scenes_are_seeded_and_described():
+    a, b, c = synthetic_scene(5), synthetic_scene(5), synthetic_scene(6)
+    assert np.array_equal(a.image, b.image) and np.array_equal(a.mask, b.mask) and a.description == b.description
+    assert not np.array_equal(a.image, c.image)
+    for seed in range(100000, 100030):
+        s = synthetic_scene(seed)
+        assert s.image.shape == (160, 160, 3) and s.image.dtype == np.uint8
+        assert s.mask.sum() >= 0.01 * s.mask.size
+        assert s.description.startswith("the ")
+        colour = s.description.split()[1] if "from the left" not in s.description else None
+        if colour not in (None, "rightmost", "first", "second", "third", "fourth"):
+            from palaestra.envs.segmentation.synthetic import PALETTE
+
+            assert colour in PALETTE, s.description
+    hard = [synthetic_scene(100000 + i).meta["low_contrast"] for i in range(60)]
+    assert 3 <= sum(hard) <= 30  # low-contrast targets exist but are the minority
+
+
+def test_scale_round_trip_every_pixel():
+    for length in (7, 96, 160, 333, 1000):
+        for px in range(length):
+            assert to_pixel(to_scale(px, length), length) == px
+    assert to_scale(0, 160) == 0 and to_pixel(999, 160) == 159
+
+
+def test_ritm_clicker_first_click_is_the_object_centre():
+    gt = np.zeros((40, 60), bool)
+    gt[10:31, 20:41] = True  # 21x21 square, centre (30, 20)
+    click = next_click(gt, None)
+    assert click == Click(x=30, y=20, positive=True)
+    # a prediction that covers too much: the farthest false positive gets a negative click
+    pred = np.ones_like(gt)
+    click = next_click(gt, pred, [Click(30, 20, True)])
+    assert not click.positive and not gt[click.y, click.x]
+    assert next_click(gt, gt.copy()) is None
+
+
+def test_ritm_clicker_never_clicks_a_pixel_twice():
+    gt = np.zeros((9, 9), bool)
+    gt[4, 4] = True
+    clicker = RITMClicker(gt)
+    first = clicker(None)
+    assert (first.x, first.y) == (4, 4)
+    assert clicker(None) is None  # the only error pixel is clicked already
+
+
+@pytest.mark.parametrize("name", ["graphcut", "grabcut", "watershed"])
+def test_backends_segment_a_scene(name):
+    backend = make_backend(name)
+    sample = synthetic_scene(100003)
+    clicks = [next_click(sample.mask, None)]
+    mask = backend.segment(sample.image, clicks, None)
+    assert mask.shape == sample.mask.shape and mask.dtype == bool
+    assert mask[clicks[0].y, clicks[0].x]
+    assert iou(mask, sample.mask) > 0.5
+    again = backend.segment(sample.image, clicks, None)
+    assert np.array_equal(mask, again)  # deterministic
+    assert not backend.segment(sample.image, [Click(3, 3, False)], None).any()  # no positive click: empty
+
+
+def test_negative_click_removes_a_false_positive():
+    sample = synthetic_scene(100009)
+    backend = make_backend("graphcut")
+    clicker = RITMClicker(sample.mask)
+    mask = np.zeros_like(sample.mask)
+    ious = []
+    for _ in range(4):
+        click = clicker(mask)
+        mask = backend.segment(sample.image, clicker.clicks, mask)
+        ious.append(iou(mask, sample.mask))
+        if not click.positive:
+            assert not mask[click.y, click.x]
+    assert ious[-1] > 0.85
+
+
+def test_noc_definition():
+    assert noc([0.5, 0.86, 0.95], 0.85) == 2
+    assert noc([0.5, 0.86, 0.95], 0.90) == 3
+    assert noc([0.1] * 20, 0.85) == 20
+
+
+def test_default_backend_reaches_085_within_7_oracle_clicks_on_90_percent():
+    samples = load_samples("synthetic", split="test", limit=100)
+    result = evaluate("graphcut", samples, max_clicks=7)
+    assert result.rate(0.85, 7) >= 0.90, result.summary()
+    summary = result.summary()
+    assert summary["NoC@85"] <= summary["NoC@90"] <= 7
+    assert summary["mIoU@1"] <= summary["mIoU@3"] + 1e-9 <= summary["mIoU@5"] + 2e-9 or summary["mIoU@5"] > 0.9
+    assert result.ms_per_call > 0
+
+
+def test_evaluate_reports_failures_and_curves():
+    samples = load_samples("synthetic", split="test", limit=8)
+    result = evaluate("watershed", samples, max_clicks=20)
+    s = result.summary()
+    assert set(s) >= {"NoC@85", "NoC@90", "fail@85", "fail@90", "mIoU@1", "mIoU@3", "mIoU@5", "ms_per_call"}
+    assert 1 <= s["NoC@85"] <= 20 and 0 <= s["fail@90"] <= 8
+    assert result.curve().shape == (20,)
+    assert all(len(r.ious) == 20 for r in result.samples)
