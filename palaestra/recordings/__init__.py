@@ -26,7 +26,7 @@ __all__ = [
 
 def __getattr__(name):
     if name == "stats":
-        from .stats import stats
+        from .summary import stats
 
         return stats
     raise AttributeError(name)

@@ -1,0 +1,192 @@
+"""`palaestra play`, `palaestra record`, `palaestra recordings`, `palaestra export`."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import getpass
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from ._common import console, parse_opts
+
+
+def _stamp() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%d-%H%M%S")
+
+
+def _who() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001
+        return "anonymous"
+
+
+def _check_id(env_id: str) -> None:
+    import gymnasium as gym
+
+    import palaestra  # noqa: F401
+
+    if env_id not in gym.registry:
+        raise typer.BadParameter(f"unknown env id {env_id!r}; `palaestra list` shows the ids.")
+
+
+def play(
+    env_id: str = typer.Argument(..., help="An env id, e.g. palaestra/ConnectFour-v0"),
+    ui: str = typer.Option("terminal", help="terminal or web (a page served on 127.0.0.1)."),
+    name: Optional[str] = typer.Option(None, help="Your name in the recording (agent = human:<name>)."),
+    record: bool = typer.Option(True, "--record/--no-record", help="Record the episodes (default: yes)."),
+    out: Optional[Path] = typer.Option(None, help="Recording folder (default recordings/<Env>/human-<name>)."),
+    seed: int = typer.Option(0, help="Seed of the first episode; the next ones count up."),
+    env_opt: list[str] = typer.Option(None, "--env-opt", help="Env kwarg key=value (repeatable)."),
+    port: int = typer.Option(8765, help="Port of the web page (--ui web)."),
+    open_browser: bool = typer.Option(True, "--open/--no-open", help="Open the page in a browser (--ui web)."),
+):
+    """Play an env yourself (against the default opponent in games); recorded by default."""
+    from palaestra.play.terminal import default_folder
+
+    _check_id(env_id)
+    name = name or _who()
+    folder = None
+    if record:
+        folder = out or default_folder(env_id, f"human-{name}")
+    if ui == "terminal":
+        from palaestra.play.terminal import play_terminal
+
+        play_terminal(env_id, name=name, env_kwargs=parse_opts(env_opt), record_to=folder, seed=seed,
+                      console=console)
+    elif ui == "web":
+        from palaestra.play.web import serve
+
+        serve(env_id, name=name, env_kwargs=parse_opts(env_opt), record_to=folder, seed=seed,
+              port=port, open_browser=open_browser)
+    else:
+        raise typer.BadParameter(f"--ui {ui!r}: use terminal or web")
+
+
+def record(
+    env_id: str = typer.Argument(..., help="An env id, e.g. palaestra/ConnectFour-v0"),
+    agent: str = typer.Option("random", help="Agent name (see palaestra.agents.registry())."),
+    episodes: int = typer.Option(10, min=1),
+    out: Optional[Path] = typer.Option(None, help="Recording folder (default recordings/<Env>/<agent>-<time>)."),
+    seed: int = typer.Option(0, help="Episode i uses seed + i."),
+    agent_opt: list[str] = typer.Option(None, "--agent-opt", help="Agent option key=value (repeatable)."),
+    env_opt: list[str] = typer.Option(None, "--env-opt", help="Env kwarg key=value (repeatable)."),
+    text: Optional[bool] = typer.Option(None, "--text/--native", help="Language or native view (default: the agent's)."),
+):
+    """Record N episodes of an agent (with a progress bar) into a recording folder."""
+    import gymnasium as gym
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from palaestra.agents import make
+    from palaestra.play.terminal import default_folder
+    from palaestra.runner import run_episode
+    from palaestra.wrappers import RecordEpisodes
+
+    _check_id(env_id)
+    bot = make(agent, **parse_opts(agent_opt))
+    use_text = getattr(bot, "prefers_text", False) if text is None else text
+    folder = out or default_folder(env_id, f"{agent}-{_stamp()}")
+    env = RecordEpisodes(gym.make(env_id, text=use_text, **parse_opts(env_opt)), folder,
+                         agent_name=getattr(bot, "name", agent) or agent)
+    wins = 0
+    try:
+        with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                      TextColumn("success {task.fields[rate]}"), TimeRemainingColumn(), console=console) as progress:
+            bar = progress.add_task(f"recording {agent} on {env_id}", total=episodes, rate="-")
+            for i in range(episodes):
+                wins += run_episode(env, bot, seed=seed + i).success
+                progress.update(bar, advance=1, rate=f"{wins / (i + 1):.0%}")
+    finally:
+        env.close()
+    console.print(f"{env.episodes_written} episodes in [bold]{folder}[/] "
+                  f"(`palaestra recordings {folder}`, `palaestra export {folder} --to hf --out DIR`)")
+
+
+def recordings(path: Path = typer.Argument(Path("recordings"), help="A recording folder, or a folder above several.")):
+    """Statistics of recordings: episodes, success rate, returns, lengths, agents."""
+    from rich.table import Table
+
+    from palaestra.recordings import stats
+
+    if not path.exists():
+        raise typer.BadParameter(f"{path} does not exist; record with `palaestra record` or `palaestra play`.")
+    s = stats(path)
+    if s["episodes"] == 0:
+        console.print(f"no episodes under {path}")
+        raise typer.Exit(1)
+    table = Table(title=f"recordings under {path}")
+    for col in ("episodes", "steps", "tasks", "success", "mean return (sd)", "searched steps"):
+        table.add_column(col, justify="right")
+    table.add_row(str(s["episodes"]), str(s["steps"]), str(s["tasks"]), f"{s['success_rate']:.0%}",
+                  f"{s['mean_return']:+.3f} ({s['std_return']:.3f})", str(s["searched_steps"]))
+    console.print(table)
+    agents = Table(title="agents")
+    for col in ("agent", "episodes", "success", "mean return"):
+        agents.add_column(col, justify="right" if col != "agent" else "left")
+    for name, a in s["per_agent"].items():
+        agents.add_row(name, str(a["episodes"]), f"{a['success_rate']:.0%}", f"{a['mean_return']:+.3f}")
+    console.print(agents)
+    envs = Table(title="envs")
+    envs.add_column("env")
+    envs.add_column("episodes", justify="right")
+    for env_id, n in s["envs"].items():
+        envs.add_row(env_id, str(n))
+    console.print(envs)
+    length = s["length"]
+    top = max(h["count"] for h in length["histogram"]) or 1
+    hist = Table(title=f"episode length: min {length['min']}, median {length['median']}, "
+                       f"mean {length['mean']:.1f}, max {length['max']}")
+    hist.add_column("length", justify="right")
+    hist.add_column("episodes", justify="right")
+    hist.add_column("")
+    for h in length["histogram"]:
+        span = str(h["from"]) if h["from"] == h["to"] else f"{h['from']}-{h['to']}"
+        hist.add_row(span, str(h["count"]), "[cyan]" + "█" * round(30 * h["count"] / top) + "[/]")
+    console.print(hist)
+    if s["skipped_lines"]:
+        console.print(f"[yellow]{len(s['skipped_lines'])} incomplete line(s) skipped[/] (a writer killed "
+                      "mid-write leaves one): " + ", ".join(f"{x['file']}:{x['line']}" for x in s["skipped_lines"]))
+
+
+def export(
+    path: Path = typer.Argument(..., help="A recording folder (or a folder above several)."),
+    to: str = typer.Option("hf", help="hf (Hugging Face datasets) or minari."),
+    out: Path = typer.Option(..., help="Output folder (hf: save_to_disk folder; minari: MINARI_DATASETS_PATH)."),
+    per: str = typer.Option("step", help="hf: one row per step or per episode."),
+    format: str = typer.Option("arrow", "--format", help="hf: arrow (save_to_disk) or parquet."),
+    dataset_id: Optional[str] = typer.Option(None, help="minari: the dataset id (default palaestra/<env>/<folder>-v0)."),
+):
+    """Export recordings to a Hugging Face dataset (Arrow/Parquet) or a Minari dataset."""
+    if not path.exists():
+        raise typer.BadParameter(f"{path} does not exist")
+    if to == "hf":
+        from palaestra.recordings.export import export_hf
+
+        written = export_hf(path, out, per=per, fmt=format)
+        how = "datasets.load_from_disk" if format == "arrow" else "datasets.load_dataset('parquet', data_files=...)"
+        console.print(f"wrote [bold]{written}[/] (load it with {how})")
+    elif to == "minari":
+        from palaestra.recordings import read_meta
+        from palaestra.recordings.export import to_minari
+
+        if dataset_id is None:
+            env = read_meta(path).get("env_id", "palaestra/env").split("/")[-1].lower()
+            stem = "".join(c if c.isalnum() else "-" for c in path.resolve().name.lower()).strip("-") or "recording"
+            dataset_id = f"palaestra/{env.rsplit('-v', 1)[0]}/{stem}-v0"
+        ds, report = to_minari(path, dataset_id, out=out)
+        console.print(f"Minari dataset [bold]{dataset_id}[/] in {out}: {report['episodes']} episodes, "
+                      f"{ds.total_steps} steps (load with MINARI_DATASETS_PATH={out} minari.load_dataset('{dataset_id}'))")
+        if report["skipped_episodes"] or report["skipped_invalid_steps"]:
+            console.print(f"[yellow]left out {report['skipped_episodes']} episodes ended by invalid text and "
+                          f"{report['skipped_invalid_steps']} refused text steps (no native counterpart)[/]")
+    else:
+        raise typer.BadParameter(f"--to {to!r}: use hf or minari")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("play")(play)
+    app.command("record")(record)
+    app.command("recordings")(recordings)
+    app.command("export")(export)

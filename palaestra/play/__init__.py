@@ -1,0 +1,1 @@
+"""Human play: the terminal player and the browser page (``palaestra play ID``)."""
