@@ -9,7 +9,8 @@ from .episodes import read_episodes, write_recording
 from .pairs import ExampleSet, PairSet, demo_pairs, episode_pairs, sft_examples, step_pairs
 
 __all__ = ["read_episodes", "write_recording", "PairSet", "ExampleSet", "step_pairs", "episode_pairs", "demo_pairs",
-           "sft_examples", "train_dpo", "train_sft", "TrainSettings", "improve"]
+           "sft_examples", "train_dpo", "train_sft", "TrainSettings", "TrainResult", "improve", "ImproveSettings",
+           "rounds_table"]
 
 
 def __getattr__(name):
@@ -17,8 +18,8 @@ def __getattr__(name):
         from . import trainers
 
         return getattr(trainers, name)
-    if name in ("improve", "ImproveSettings"):
-        from . import improve as _improve
+    if name in ("improve", "ImproveSettings", "RoundResult", "rounds_table"):
+        from . import loop
 
-        return getattr(_improve, name)
+        return getattr(loop, name)
     raise AttributeError(name)

@@ -1,0 +1,265 @@
+"""The self-improvement loop: search collects, the tree ranks steps, DPO improves the policy.
+
+Per round (Agent Q / MCTS-DPO, off-policy):
+
+1. **collect** — MCTS with the current policy as its language model (LLM self-critique
+   by default) plays the train seeds; every episode is recorded with the root's
+   children at each step (``RecordEpisodes`` + the shared runner);
+2. **pairs** — step-level pairs from those recordings (best vs worst child by Q, with a
+   margin and minimum visits);
+3. **train** — ``trl.DPOTrainer`` from the current policy (reference = its copy);
+4. **evaluate** — the new policy as a plain ``LLMAgent`` (no search) on held-out test
+   seeds: success rate with a 95% Wilson interval, mean return with a bootstrap interval,
+   and the gain over round 0 with a paired bootstrap interval (same seeds).
+
+Round 0 evaluates the starting model. Results go to ``OUT/improve.json`` and, when the
+leaderboard store is installed, to its SQLite file as one row per evaluated episode.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from .trainers import TrainSettings, train_dpo
+
+
+@dataclass
+class ImproveSettings:
+    env_id: str
+    env_kwargs: dict = field(default_factory=dict)
+    rounds: int = 1
+    train_seeds: list[int] = field(default_factory=lambda: list(range(0, 16)))
+    test_seeds: list[int] = field(default_factory=lambda: list(range(10_000, 10_032)))
+    mcts: dict = field(default_factory=lambda: {"simulations": 50, "critic": "llm", "rollout": "random"})
+    pairs: dict = field(default_factory=lambda: {"min_margin": 0.1, "min_visits": 1, "mode": "best_worst"})
+    dpo: TrainSettings = field(default_factory=lambda: TrainSettings(learning_rate=5e-5, epochs=2, batch_size=4))
+    eval_temperature: float = 0.0
+    eval_retries: int = 2
+    max_steps: int = 200          # per episode
+    device: str | None = None     # for the language model at play time
+    threads: int | None = 1
+    seed: int = 0
+
+
+@dataclass
+class RoundResult:
+    round: int
+    model: str
+    episodes: int
+    successes: int
+    success: float
+    success_ci: tuple[float, float]
+    mean_return: float
+    return_ci: tuple[float, float]
+    returns: list[float]
+    invalid_actions: int
+    collect_success: float | None = None
+    pairs: int = 0
+    pair_report: str = ""
+    loss_before: float | None = None
+    loss_after: float | None = None
+    gain: float | None = None            # mean return minus round 0's, same seeds
+    gain_ci: tuple[float, float] | None = None
+    success_gain: float | None = None
+    success_gain_ci: tuple[float, float] | None = None
+    collect_s: float = 0.0
+    train_s: float = 0.0
+    eval_s: float = 0.0
+
+
+def wilson(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """95% Wilson score interval of a success rate."""
+    if n == 0:
+        return 0.0, 1.0
+    p = successes / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def bootstrap_mean_ci(values: list[float], reps: int = 2000, seed: int = 0) -> tuple[float, float]:
+    """95% percentile-bootstrap interval of the mean (paired differences: pass the differences)."""
+    import numpy as np
+
+    if not values:
+        return float("nan"), float("nan")
+    arr = np.asarray(values, dtype=float)
+    rng = np.random.default_rng(seed)
+    means = arr[rng.integers(0, len(arr), size=(reps, len(arr)))].mean(axis=1)
+    return float(np.quantile(means, 0.025)), float(np.quantile(means, 0.975))
+
+
+def _lm(path, settings: ImproveSettings):
+    from palaestra.agents.llm.transformers_lm import TransformersLM
+
+    return TransformersLM(path, device=settings.device, max_threads=settings.threads)
+
+
+def _make_env(settings: ImproveSettings):
+    import gymnasium as gym
+
+    import palaestra  # noqa: F401  (registers ids)
+
+    return gym.make(settings.env_id, text=True, **settings.env_kwargs)
+
+
+def evaluate(model_path, settings: ImproveSettings, progress=None, label: str = "evaluate") -> list:
+    """The plain LLM agent (no search) on the test seeds: a list of ``EpisodeResult``."""
+    from palaestra.agents.llm_agent import LLMAgent
+    from palaestra.runner import run_episode
+
+    agent = LLMAgent(model=_lm(model_path, settings), temperature=settings.eval_temperature,
+                     retries=settings.eval_retries, seed=settings.seed)
+    env = _make_env(settings)
+    task = progress.add_task(label, total=len(settings.test_seeds)) if progress else None
+    results = []
+    for seed in settings.test_seeds:
+        results.append(run_episode(env, agent, seed=int(seed), max_steps=settings.max_steps))
+        if progress:
+            progress.update(task, advance=1)
+    env.close()
+    return results
+
+
+def collect(model_path, folder: Path, settings: ImproveSettings, progress=None, label: str = "collect") -> list:
+    """MCTS (+ critique) with the current policy on the train seeds, recorded into ``folder``."""
+    from palaestra.agents import make
+    from palaestra.runner import run_episode
+    from palaestra.wrappers.record import RecordEpisodes
+
+    opts = dict(settings.mcts)
+    opts.setdefault("seed", settings.seed)
+    agent = make("mcts", llm=_lm(model_path, settings), **opts)
+    env = RecordEpisodes(_make_env(settings), folder, agent_name=f"mcts({Path(str(model_path)).name})",
+                         env_id=settings.env_id, env_kwargs=settings.env_kwargs, save_images=False)
+    task = progress.add_task(label, total=len(settings.train_seeds)) if progress else None
+    results = []
+    try:
+        for seed in settings.train_seeds:
+            results.append(run_episode(env, agent, seed=int(seed), max_steps=settings.max_steps))
+            if progress:
+                progress.update(task, advance=1)
+    finally:
+        env.close()
+    return results
+
+
+def _summarise(rnd: int, model: str, results: list, seed: int) -> RoundResult:
+    n = len(results)
+    wins = sum(bool(r.success) for r in results)
+    rets = [float(r.ret) for r in results]
+    return RoundResult(rnd, model, n, wins, wins / max(1, n), wilson(wins, n), sum(rets) / max(1, n),
+                       bootstrap_mean_ci(rets, seed=seed), rets, sum(r.invalid_actions for r in results))
+
+
+def _store(results: list, model: str, settings: ImproveSettings, rnd: int, db) -> bool:
+    """Write the evaluated episodes to the leaderboard store when it is installed."""
+    if db is None:
+        return False
+    try:
+        from palaestra.leaderboard import store as lb_store
+    except ImportError:
+        return False
+    writer = getattr(lb_store, "record_results", None)
+    if writer is None:
+        return False
+    writer(db, agent=f"llm:{model}", agent_config={"model": model, "round": rnd, "temperature":
+                                                    settings.eval_temperature},
+           env_id=settings.env_id, env_kwargs=settings.env_kwargs, results=results)
+    return True
+
+
+def improve(model, out_dir, settings: ImproveSettings, console=None, db=None, on_round=None) -> list[RoundResult]:
+    """Run ``settings.rounds`` rounds from ``model``; returns round 0 (the start) and each round."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from .pairs import step_pairs
+
+    console = console or Console()
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    random.seed(settings.seed)
+    rounds: list[RoundResult] = []
+    current = str(model)
+
+    def bar():
+        return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                        TimeElapsedColumn(), console=console, transient=True)
+
+    import transformers
+
+    transformers.utils.logging.disable_progress_bar()  # our bars replace its "Loading weights" bars
+    t0 = time.perf_counter()
+    with bar() as progress:
+        base = evaluate(current, settings, progress, "round 0: evaluate the start model")
+    r0 = _summarise(0, current, base, settings.seed)
+    r0.eval_s = time.perf_counter() - t0
+    rounds.append(r0)
+    _store(base, current, settings, 0, db)
+    if on_round:
+        on_round(r0)
+    for rnd in range(1, settings.rounds + 1):
+        folder = out / f"round{rnd}"
+        t0 = time.perf_counter()
+        with bar() as progress:
+            collected = collect(current, folder / "collect", settings, progress, f"round {rnd}: collect (MCTS)")
+        collect_s = time.perf_counter() - t0
+        pairs = step_pairs(folder / "collect", **settings.pairs)
+        console.print(f"round {rnd}: {pairs.summary()}")
+        t0 = time.perf_counter()
+        loss_before = loss_after = None
+        if pairs.made:
+            dpo = TrainSettings(**{**asdict(settings.dpo), "evaluate": True})
+            trained = train_dpo(pairs, current, folder / "model", dpo)
+            loss_before, loss_after = trained.loss_before, trained.loss_after
+            current = str(folder / "model")
+        else:
+            console.print(f"[yellow]round {rnd}: no pairs, the policy is unchanged[/]")
+        train_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        with bar() as progress:
+            results = evaluate(current, settings, progress, f"round {rnd}: evaluate")
+        r = _summarise(rnd, current, results, settings.seed)
+        r.eval_s, r.collect_s, r.train_s = time.perf_counter() - t0, collect_s, train_s
+        r.collect_success = sum(bool(c.success) for c in collected) / max(1, len(collected))
+        r.pairs, r.pair_report = pairs.made, pairs.summary()
+        r.loss_before, r.loss_after = loss_before, loss_after
+        diffs = [a - b for a, b in zip(r.returns, r0.returns)]
+        r.gain, r.gain_ci = sum(diffs) / max(1, len(diffs)), bootstrap_mean_ci(diffs, seed=settings.seed)
+        sdiffs = [float(a.success) - float(b.success) for a, b in zip(results, base)]
+        r.success_gain, r.success_gain_ci = sum(sdiffs) / max(1, len(sdiffs)), bootstrap_mean_ci(sdiffs, seed=settings.seed)
+        rounds.append(r)
+        _store(results, current, settings, rnd, db)
+        if on_round:
+            on_round(r)
+        (out / "improve.json").write_text(json.dumps({"settings": asdict(settings), "rounds": [asdict(x) for x in rounds]},
+                                                     indent=1, default=str))
+    (out / "improve.json").write_text(json.dumps({"settings": asdict(settings), "rounds": [asdict(x) for x in rounds]},
+                                                 indent=1, default=str))
+    return rounds
+
+
+def rounds_table(rounds: list[RoundResult], title: str = "self-improvement"):
+    """A rich table: one row per round."""
+    from rich.table import Table
+
+    table = Table(title=title, caption="brackets: 95% CIs (Wilson for success, bootstrap for returns; "
+                                        "gain: paired bootstrap over the same test seeds)")
+    for col in ("round", "pairs", "DPO loss", "MCTS win", "test success", "mean return", "gain vs 0", "invalid", "s"):
+        table.add_column(col, justify="right")
+    for r in rounds:
+        loss = "-" if r.loss_before is None else f"{r.loss_before:.2f}>{r.loss_after:.2f}"
+        coll = "-" if r.collect_success is None else f"{r.collect_success:.0%}"
+        gain = "-" if r.gain is None else f"{r.gain:+.2f} [{r.gain_ci[0]:+.2f},{r.gain_ci[1]:+.2f}]"
+        table.add_row(str(r.round), str(r.pairs) if r.round else "-", loss, coll,
+                      f"{r.success:.0%} [{100 * r.success_ci[0]:.0f},{100 * r.success_ci[1]:.0f}]",
+                      f"{r.mean_return:+.2f} [{r.return_ci[0]:+.2f},{r.return_ci[1]:+.2f}]", gain,
+                      str(r.invalid_actions), f"{r.collect_s + r.train_s + r.eval_s:.0f}")
+    return table
