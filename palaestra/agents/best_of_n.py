@@ -16,7 +16,7 @@ class BestOfNAgent:
     ``parse_action``, and picks one by ``judge``:
 
     - ``"lookahead"`` (default): try each distinct candidate on a snapshot of the
-      planning env and keep the best return over ``rollouts`` random continuations
+      planning env and keep the best mean return over ``rollouts`` random continuations
       (``rollout_depth`` steps; 0 = the immediate reward only);
     - ``"critic"``: the model ranks the candidates for the goal (self-critique);
     - ``"vote"``: the most frequent candidate (self-consistency).
@@ -59,7 +59,7 @@ class BestOfNAgent:
     def _value(self, start, action) -> float:
         plan = self.plan
         two = getattr(plan, "num_players", 1) == 2
-        total_best = -float("inf")
+        totals = []
         for _ in range(max(1, self.rollouts)):
             plan.set_state(start)
             me = plan.to_play()
@@ -78,8 +78,8 @@ class BestOfNAgent:
                 mover = plan.to_play()
                 _, r, term, trunc, _ = plan.step(a)
                 total += r if (not two or mover == me) else -r
-            total_best = max(total_best, total)
-        return total_best
+            totals.append(total)
+        return sum(totals) / len(totals)
 
     def act(self, observation, info):
         real = self.base.get_state()
@@ -120,7 +120,8 @@ class BestOfNAgent:
             values = list(critique)
         else:
             self.plan.set_state(real)
-            values = [self._value(self.plan.get_state() if self.plan is not self.base else real, natives[t]) for t in texts]
+            start = self.plan.get_state()
+            values = [self._value(start, natives[t]) for t in texts]
             if self.plan is self.base:
                 self.base.set_state(real)
         order = sorted(range(len(texts)), key=lambda i: (-values[i], -counts[texts[i]]))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 _FENCE = re.compile(r"```(?:[a-zA-Z]*)\s*\n?(.*?)```", re.DOTALL)
-_LABEL = re.compile(r"(?:^|\n)\s*(?:\*\*)?(?:final\s+)?(?:action|move|answer)(?:\*\*)?\s*[:=]\s*(.+)", re.IGNORECASE)
+_LABEL = re.compile(r"(?:^|\n)\s*(?:\*\*)?(?:final\s+)?(?:action|move|answer)\s*(?:\*\*)?\s*[:=]\s*(?:\*\*)?(.+)", re.IGNORECASE)
 
 
 def plain_prompt(messages: list[dict]) -> str:
@@ -29,9 +29,9 @@ def action_candidates(reply: str) -> list[str]:
     out: list[str] = []
 
     def add(s: str):
-        s = s.strip().strip("`").strip().strip("\"'").strip()
+        s = s.strip().strip("`*\"' ").strip()
         if s.endswith(".") and not s.endswith(".."):
-            s = s[:-1].rstrip()
+            s = s[:-1].strip().strip("`*\"' ").strip()
         if s and s not in out:
             out.append(s)
 
