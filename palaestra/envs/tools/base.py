@@ -59,6 +59,7 @@ class ToolEnvBase(PalaestraEnv):
     def __init__(self, max_steps: int = 20, render_mode: str | None = None):
         super().__init__(render_mode=render_mode)
         self.max_steps = int(max_steps)
+        self.result_limit = RESULT_LIMIT
         self.observation_space = FreeText(1 << 22)
         self.action_space = ToolCallSpace()
         self._messages: list[dict] = []
@@ -101,7 +102,7 @@ class ToolEnvBase(PalaestraEnv):
             elif role == "call":
                 lines.append("Assistant → " + m["content"])
             elif role == "tool":
-                lines.append(f"  ← {m.get('name', 'tool')}: " + result_text(m["content"], RESULT_LIMIT))
+                lines.append(f"  ← {m.get('name', 'tool')}: " + result_text(m["content"], self.result_limit))
             elif role == "answer":
                 lines.append("Assistant: " + m["content"])
             elif role == "note":

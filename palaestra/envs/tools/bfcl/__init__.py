@@ -1,0 +1,1 @@
+"""BFCL v4 as episodes: data loading, the AST checker, the executable API classes."""

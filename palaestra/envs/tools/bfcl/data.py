@@ -1,0 +1,113 @@
+"""BFCL v4 entries from the data files that the ``bfcl-eval`` package ships.
+
+``bfcl-eval`` is optional (``pip install --no-deps bfcl-eval``); without it these
+functions raise :class:`~palaestra.core.MissingDependency` saying how to install it.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+from pathlib import Path
+
+from palaestra.core import MissingDependency
+
+SINGLE_TURN = {
+    "simple": "simple_python",
+    "multiple": "multiple",
+    "parallel": "parallel",
+    "parallel_multiple": "parallel_multiple",
+    "irrelevance": "irrelevance",
+    "live_simple": "live_simple",
+    "live_multiple": "live_multiple",
+    "live_parallel": "live_parallel",
+    "live_parallel_multiple": "live_parallel_multiple",
+    "live_irrelevance": "live_irrelevance",
+    "live_relevance": "live_relevance",
+}
+MULTI_TURN = {
+    "multi_turn_base": "multi_turn_base",
+    "multi_turn_miss_func": "multi_turn_miss_func",
+    "multi_turn_miss_param": "multi_turn_miss_param",
+    "multi_turn_long_context": "multi_turn_long_context",
+}
+GROUPS = {
+    "single_turn": list(SINGLE_TURN),
+    "non_live": ["simple", "multiple", "parallel", "parallel_multiple", "irrelevance"],
+    "live": [c for c in SINGLE_TURN if c.startswith("live_")],
+    "multi_turn": list(MULTI_TURN),
+    "all": list(SINGLE_TURN) + list(MULTI_TURN),
+}
+CATEGORIES = {**SINGLE_TURN, **MULTI_TURN}
+
+
+def package_dir() -> Path:
+    try:
+        import bfcl_eval
+    except ImportError as exc:
+        raise MissingDependency(f"bfcl-eval ({exc})", "pip install --no-deps bfcl-eval") from exc
+    return Path(os.path.dirname(bfcl_eval.__file__))
+
+
+def data_dir() -> Path:
+    return package_dir() / "data"
+
+
+def expand(category) -> list[str]:
+    """Category names from a name, a group (single_turn, live, multi_turn, all), a comma list or a list."""
+    names = [category] if isinstance(category, str) else list(category)
+    out: list[str] = []
+    for part in names:
+        for name in str(part).split(","):
+            name = name.strip()
+            if not name:
+                continue
+            if name in GROUPS:
+                out += [c for c in GROUPS[name] if c not in out]
+            elif name in CATEGORIES:
+                if name not in out:
+                    out.append(name)
+            else:
+                raise ValueError(f"unknown BFCL category {name!r}; use one of {', '.join(CATEGORIES)} "
+                                 f"or a group: {', '.join(GROUPS)}.")
+    return out
+
+
+def _read_jsonl(path: Path) -> list[dict]:
+    with open(path, encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+@functools.lru_cache(maxsize=None)
+def _entries(category: str) -> tuple[dict, ...]:
+    stem = CATEGORIES[category]
+    entries = _read_jsonl(data_dir() / f"BFCL_v4_{stem}.json")
+    answers_path = data_dir() / "possible_answer" / f"BFCL_v4_{stem}.json"
+    if answers_path.exists():
+        answers = {a["id"]: a["ground_truth"] for a in _read_jsonl(answers_path)}
+        for entry in entries:
+            entry["ground_truth"] = answers.get(entry["id"])
+    for entry in entries:
+        entry["category"] = category
+    return tuple(entries)
+
+
+def load(category: str) -> list[dict]:
+    """The entries of one category (each with ``ground_truth`` where BFCL has one)."""
+    if category not in CATEGORIES:
+        raise ValueError(f"unknown BFCL category {category!r}; use one of {', '.join(CATEGORIES)}.")
+    return list(_entries(category))
+
+
+@functools.lru_cache(maxsize=None)
+def entry_index(categories: tuple[str, ...]) -> dict[str, dict]:
+    return {e["id"]: e for c in categories for e in _entries(c)}
+
+
+@functools.lru_cache(maxsize=None)
+def multi_turn_docs(class_name: str) -> tuple[dict, ...]:
+    from bfcl_eval.constants.executable_backend_config import MULTI_TURN_FUNC_DOC_FILE_MAPPING
+
+    path = data_dir() / "multi_turn_func_doc" / MULTI_TURN_FUNC_DOC_FILE_MAPPING[class_name]
+    return tuple(_read_jsonl(path))

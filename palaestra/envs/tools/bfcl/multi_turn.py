@@ -1,0 +1,112 @@
+"""BFCL's executable API classes as one episode's world, and BFCL's turn checks.
+
+The instances (file system, math, messaging, posting, tickets, trading, travel,
+vehicle) come from ``bfcl_eval``'s own source, started from the entry's
+``initial_config``. A call runs the instance's method with keyword arguments; its
+result is rendered as BFCL renders it (strings as they are, dicts as JSON, errors as
+``Error during execution: ...``). After each turn, the model's instances are
+compared attribute by attribute (public attributes) with instances that ran the
+ground-truth calls, and the ground truth's results must all be among the model's
+results so far, as BFCL's multi-turn checker does.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib
+import inspect
+import json
+import pickle
+
+from ..calls import parse_action_text
+
+
+def _instance(class_name: str, initial_config: dict, long_context: bool):
+    from bfcl_eval.constants.executable_backend_config import CLASS_FILE_PATH_MAPPING, STATELESS_CLASSES
+
+    cls = getattr(importlib.import_module(CLASS_FILE_PATH_MAPPING[class_name]), class_name)
+    inst = cls()
+    if class_name not in STATELESS_CLASSES:
+        inst._load_scenario(copy.deepcopy(initial_config.get(class_name, {})), long_context=long_context)
+    return inst
+
+
+class APIWorld:
+    """The instances of an entry's involved classes and the public methods they expose."""
+
+    def __init__(self, entry: dict, long_context: bool):
+        self.instances = {c: _instance(c, entry.get("initial_config", {}), long_context)
+                          for c in entry["involved_classes"]}
+        self._index()
+
+    def _index(self):
+        self.methods = {}
+        for class_name, inst in self.instances.items():
+            for name, method in inspect.getmembers(inst, predicate=inspect.ismethod):
+                if not name.startswith("_"):
+                    self.methods[name] = class_name
+
+    def positional(self, name: str) -> list[str] | None:
+        """Parameter names of method ``name`` in order (for positional arguments)."""
+        if name not in self.methods:
+            return None
+        method = getattr(self.instances[self.methods[name]], name)
+        return [p.name for p in inspect.signature(method).parameters.values()
+                if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+
+    def call(self, name: str, arguments: dict) -> str:
+        if name not in self.methods:
+            return f"Error during execution: name '{name}' is not defined"
+        try:
+            result = getattr(self.instances[self.methods[name]], name)(**arguments)
+        except Exception as exc:  # noqa: BLE001 - BFCL reports every execution error as a result
+            return f"Error during execution: {exc}"
+        if isinstance(result, str):
+            return result
+        if isinstance(result, dict):
+            try:
+                return json.dumps(result)
+            except (TypeError, ValueError):
+                return str(result)
+        return str(result)
+
+    def to_bytes(self) -> bytes:
+        return pickle.dumps(self.instances)
+
+    @classmethod
+    def from_bytes(cls, blob: bytes) -> "APIWorld":
+        world = cls.__new__(cls)
+        world.instances = pickle.loads(blob)
+        world._index()
+        return world
+
+
+def parse_ground_truth(text: str, world: APIWorld) -> dict:
+    """A ground-truth call string such as ``mv(source='a', destination='b')`` as a native call."""
+    return parse_action_text(text, positional=world.positional)
+
+
+def state_differences(model: APIWorld, truth: APIWorld) -> dict:
+    """Public attributes where the model's instances differ from the ground truth's."""
+    out = {}
+    for class_name, gt in truth.instances.items():
+        mine = model.instances[class_name]
+        for attr, value in vars(gt).items():
+            if attr.startswith("_"):
+                continue
+            if getattr(mine, attr, None) != value:
+                out[f"{class_name}.{attr}"] = {"model": repr(getattr(mine, attr, None))[:300],
+                                               "ground_truth": repr(value)[:300]}
+    return out
+
+
+def missing_results(ground_truth_results: list[str], model_results: list[str]) -> list[str]:
+    """Ground-truth results not among the model's (as a multiset, any order)."""
+    pool = list(model_results)
+    missing = []
+    for item in ground_truth_results:
+        if item in pool:
+            pool.remove(item)
+        else:
+            missing.append(item)
+    return missing
