@@ -94,9 +94,10 @@ class SB3Agent:
         if model is None:
             if path is None:
                 raise ValueError("SB3Agent needs path=MODEL.zip (saved with model.save) or model=<SB3 model>.")
+            cls = _algo(algo)
             if not Path(path).exists() and not Path(str(path) + ".zip").exists():
                 raise FileNotFoundError(f"no saved SB3 model at {path!r}; train one (palaestra.agents.sb3.train) first.")
-            model = _algo(algo).load(str(path), device=device)
+            model = cls.load(str(path), device=device)
         self.model = model
         self.masked = type(model).__name__ == "MaskablePPO"
         self.deterministic = bool(deterministic)
