@@ -39,7 +39,7 @@ class SamBackend:
         try:
             self.processor = transformers.SamProcessor.from_pretrained(model, **kwargs)
             self.model = transformers.SamModel.from_pretrained(model, **kwargs)
-        except OSError as exc:
+        except (OSError, ValueError) as exc:  # missing files, or a path that is not a hub id
             raise OSError(
                 f"could not load SAM from {model!r} ({exc}). Give a local folder holding a SAM checkpoint "
                 "(config.json, weights, preprocessor_config.json), or a hub id that is in your Hugging Face "
