@@ -7,7 +7,7 @@ import json
 from palaestra.core import InvalidAction, Task
 
 from ..base import ToolEnvBase
-from ..calls import GRAMMAR, calls_of, result_text
+from ..calls import GRAMMAR, MAX_CALLS, calls_of
 from ..schema import bfcl_tool
 from . import data
 from .checker import check
@@ -276,7 +276,11 @@ class BFCLEnv(ToolEnvBase):
             for turn, calls in enumerate(e["ground_truth"]):
                 if turn < self._turn:
                     continue
-                actions += [parse_ground_truth(t, probe) for t in calls]
+                parsed = [parse_ground_truth(t, probe) for t in calls]
+                if len(parsed) < MAX_STEPS_PER_TURN:  # one call per step
+                    actions += parsed
+                else:  # long turns: several calls per step (run in order), within the step limit
+                    actions += [parsed[i:i + MAX_CALLS] for i in range(0, len(parsed), MAX_CALLS)]
                 actions.append({"answer": "Done." if calls else "I cannot do that with the functions and "
                                                                   "details I have; please tell me more."})
             return actions
