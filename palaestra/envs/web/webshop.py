@@ -364,7 +364,7 @@ class WebShopEnv(PalaestraEnv):
             body = page_text(self._page)
             self._obs = "\n".join(head) + "\n" + body + ("\n" + actions if not self._done else "")
         else:
-            self._obs = "\n".join(head) + "\n" + self._tab.observation_text()
+            self._obs = "\n".join(head) + "\n" + self._tab.observation_text(self._error)
 
     # ---- oracle --------------------------------------------------------------------------
     def oracle_plan(self) -> list[str]:
@@ -445,7 +445,8 @@ class WebShopEnv(PalaestraEnv):
     def _browser_step(self, action: str) -> None:
         verb = action.split("(", 1)[0]
         if verb == "stop":
-            self._tab.last_answer = self._tab.parse_call(action)[1][0]
+            args = self._tab.parse_call(action)[1]
+            self._tab.last_answer = args[0] if args else None
             self._done = True
             self._finish_if_bought()
             self._error = ""

@@ -1,0 +1,564 @@
+"""Chromium through Playwright's sync API: one browser per env, one context per episode.
+
+Thread rules (Playwright's sync API): every Playwright object belongs to the thread that
+started its ``sync_playwright()`` and must only be used from that thread; a thread can
+run one ``sync_playwright()`` at a time, and never inside a running asyncio loop. Here
+one driver per thread is shared (reference-counted) by that thread's envs, and each env
+launches its own Chromium from it. Use an env from the thread that created it; for
+parallelism use processes (AsyncVectorEnv) or one env per thread.
+
+Observation: ``page.aria_snapshot(mode="ai")``, whose ``[ref=eN]`` ids (usable as
+``aria-ref=eN`` locators) keep counting across documents; they are renumbered
+``[id=1]``, ``[id=2]``... in document order per observation, so the same page always
+reads the same (snapshots restore exactly). The id map turns ``click(3)`` back into the
+locator ``aria-ref=eN`` of the latest observation.
+
+Confinement: only the env's own origin is reachable. Other hosts do not resolve
+(``--host-resolver-rules``) and any request to another origin is answered 403 by a
+route; ``goto`` refuses other origins and ``file://``; downloads are refused; pop-ups
+are closed.
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import json
+import re
+import shutil
+import threading
+from urllib.parse import urlsplit
+
+from palaestra.core import InvalidAction, MissingDependency
+
+BROWSER_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    "--disable-dev-shm-usage",
+    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
+]
+VERBS = ("click", "fill", "select", "press", "scroll", "go_back", "goto", "stop")
+_KEY = re.compile(
+    r"^((Control|Shift|Alt|Meta)\+)*(Enter|Tab|Escape|Backspace|Delete|Space|Home|End|PageUp|PageDown|"
+    r"ArrowUp|ArrowDown|ArrowLeft|ArrowRight|F\d{1,2}|[A-Za-z0-9])$"
+)
+_NODE = re.compile(r'^(\s*)- ([a-zA-Z]+)(?: "((?:[^"\\]|\\.)*)")?[^\n]*?\[id=(\d+)\]')
+_URL = re.compile(r"^(\s*)- /url: (.*)$")
+_CLICKABLE_ROLES = {"link", "button", "checkbox", "radio", "menuitem", "option", "tab", "switch", "combobox", "textbox", "listitem", "cell", "generic", "img", "paragraph", "heading", "spinbutton", "searchbox"}
+_TEXT_ROLES = {"textbox", "searchbox", "spinbutton", "combobox"}
+
+_FORM_STATE_JS = """() => {
+  const els = [...document.querySelectorAll('input,textarea,select')];
+  const all = [...document.querySelectorAll('*')];
+  return {
+    values: els.map(e => (e.type === 'checkbox' || e.type === 'radio') ? e.checked : e.value),
+    focus: document.activeElement && document.activeElement !== document.body ? all.indexOf(document.activeElement) : -1,
+    scroll: [window.scrollX, window.scrollY],
+  };
+}"""
+_FORM_RESTORE_JS = """(s) => {
+  const els = [...document.querySelectorAll('input,textarea,select')];
+  s.values.forEach((v, i) => { const e = els[i]; if (!e) return;
+    if (e.type === 'checkbox' || e.type === 'radio') e.checked = v; else e.value = v; });
+  if (s.focus >= 0) { const e = document.querySelectorAll('*')[s.focus]; if (e && e.focus) e.focus(); }
+  window.scrollTo(s.scroll[0], s.scroll[1]);
+}"""
+
+
+# marks a document that is being navigated away from (beforeunload fires when a link,
+# a form or a script starts a navigation, before the request is sent)
+_LEAVING_JS = "window.addEventListener('beforeunload', () => { window.__palaestraLeaving = true; });"
+_CHECK_LEAVING_JS = "() => new Promise(r => setTimeout(() => r(window.__palaestraLeaving === true), 0))"
+_ARRIVED_JS = "() => window.__palaestraLeaving !== true && document.readyState === 'complete'"
+
+
+def chromium_executable() -> str:
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if path is None:
+        raise MissingDependency("Debian's Chromium browser (the 'chromium' command)", "apt-get install -y chromium")
+    return path
+
+
+# ---- one Playwright driver per thread ---------------------------------------------------
+_local = threading.local()
+
+
+def _acquire_driver():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as exc:  # pragma: no cover
+        raise MissingDependency("The Python package 'playwright'", "pip install 'palaestra[web]'") from exc
+    entry = getattr(_local, "driver", None)
+    if entry is None:
+        entry = _local.driver = [sync_playwright().start(), 0]
+    entry[1] += 1
+    return entry[0]
+
+
+def _release_driver():
+    entry = getattr(_local, "driver", None)
+    if entry is None:
+        return
+    entry[1] -= 1
+    if entry[1] <= 0:
+        _local.driver = None
+        try:
+            entry[0].stop()
+        except Exception:  # noqa: BLE001 - already gone
+            pass
+
+
+class Browser:
+    """One Chromium process (Debian's), relaunched by :meth:`ensure` if it died."""
+
+    def __init__(self, headless: bool = True, extra_args: tuple[str, ...] = ()):
+        self.headless = headless
+        self.extra_args = tuple(extra_args)
+        self.browser = None
+        self.launches = 0
+        self._thread = threading.get_ident()
+        self._driver = None
+
+    def ensure(self) -> bool:
+        """Launch Chromium if it is not running; True when this was a restart after a crash."""
+        if self.browser is not None and self.browser.is_connected():
+            return False
+        if self._driver is None:
+            self._driver = _acquire_driver()
+        if self.browser is not None:
+            try:
+                self.browser.close()
+            except Exception:  # noqa: BLE001 - it is dead already
+                pass
+        self.browser = self._driver.chromium.launch(
+            executable_path=chromium_executable(), headless=self.headless, args=BROWSER_ARGS + list(self.extra_args)
+        )
+        self.launches += 1
+        return self.launches > 1
+
+    def new_context(self, origin: str):
+        """A fresh, confined context: only ``origin`` is reachable, no downloads, no pop-ups."""
+        context = self.browser.new_context(accept_downloads=False, viewport={"width": 1024, "height": 768},
+                                           service_workers="block")
+        prefix = origin.rstrip("/") + "/"
+
+        def refuse(route):
+            route.fulfill(status=403, content_type="text/plain",
+                          body=f"Blocked by palaestra: only {origin} is reachable from this env.")
+
+        context.route(re.compile(r"^(?!" + re.escape(prefix) + r"|" + re.escape(origin) + r"$)[a-z]+://"), refuse)
+        context.on("page", lambda p: None)
+        return context
+
+    def pid(self) -> int | None:
+        try:
+            return self.browser._impl_obj._connection._transport._proc.pid  # noqa: SLF001 - driver pid
+        except Exception:  # noqa: BLE001
+            return None
+
+    def close(self) -> None:
+        if self._thread != threading.get_ident():
+            return  # Playwright objects cannot be touched from another thread (GC): the driver's exit cleans up
+        if self.browser is not None:
+            try:
+                self.browser.close()
+            except Exception:  # noqa: BLE001
+                pass
+            self.browser = None
+        if self._driver is not None:
+            self._driver = None
+            _release_driver()
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001
+            pass
+
+
+class Node:
+    __slots__ = ("id", "role", "name", "url", "indent")
+
+    def __init__(self, id_, role, name, indent):
+        self.id, self.role, self.name, self.url, self.indent = id_, role, name, None, indent
+
+    def __repr__(self):
+        return f"Node({self.id}, {self.role!r}, {self.name!r}, url={self.url!r})"
+
+
+def renumber(snapshot: str) -> tuple[str, dict[int, str]]:
+    """``[ref=eN]`` -> ``[id=K]`` (K = 1, 2, ... in document order); returns text and K -> eN."""
+    ids: dict[int, str] = {}
+
+    def repl(m):
+        k = len(ids) + 1
+        ids[k] = m.group(1)
+        return f"[id={k}]"
+
+    text = re.sub(r"\[ref=([a-z0-9]+)\]", repl, snapshot)
+    text = text.replace(" [cursor=pointer]", "")
+    return text, ids
+
+
+def parse_nodes(tree: str) -> list[Node]:
+    nodes: list[Node] = []
+    for line in tree.splitlines():
+        m = _NODE.match(line)
+        if m:
+            name = m.group(3)
+            if name is not None:
+                try:
+                    name = json.loads(f'"{name}"')
+                except json.JSONDecodeError:
+                    pass
+            nodes.append(Node(int(m.group(4)), m.group(2), name or "", len(m.group(1))))
+            continue
+        u = _URL.match(line)
+        if u and nodes and len(u.group(1)) > nodes[-1].indent:
+            url = u.group(2).strip()
+            if url.startswith('"'):
+                try:
+                    url = json.loads(url)
+                except json.JSONDecodeError:
+                    url = url.strip('"')
+            nodes[-1].url = url
+    return nodes
+
+
+def parse_call(text: str) -> tuple[str, tuple]:
+    """``fill(3, "x")`` -> ("fill", (3, "x")); raises InvalidAction with the grammar."""
+    grammar = ('Actions: click(N), fill(N, "text"), select(N, "option"), press("Enter"), scroll(up|down), '
+               'go_back(), goto("/path"), stop("answer").')
+    if len(text) > 2000:
+        raise InvalidAction(f"the action is {len(text)} characters long. {grammar}")
+    try:
+        tree = ast.parse(text.strip(), mode="eval").body
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        raise InvalidAction(f"{text[:80]!r} is not an action. {grammar}") from None
+    if not isinstance(tree, ast.Call) or not isinstance(tree.func, ast.Name) or tree.keywords:
+        raise InvalidAction(f"{text[:80]!r} is not an action. {grammar}")
+    verb = tree.func.id
+    if verb not in VERBS:
+        raise InvalidAction(f"unknown action {verb!r}. {grammar}")
+    args = []
+    for a in tree.args:
+        if isinstance(a, ast.Constant) and isinstance(a.value, (int, str)) and not isinstance(a.value, bool):
+            args.append(a.value)
+        elif isinstance(a, ast.Name) and verb == "scroll":
+            args.append(a.id)
+        else:
+            raise InvalidAction(f"{verb}(...) takes numbers and quoted strings only. {grammar}")
+    return verb, tuple(args)
+
+
+def _visible_name(block) -> str:
+    """The accessible name the shop's HTML gives a clickable block (see shop/render.py)."""
+    if block.kind == "product":
+        return block.label.upper()
+    return block.text
+
+
+def _q(s: str) -> str:
+    return json.dumps(s, ensure_ascii=False)
+
+
+class Tab:
+    """One episode's page: a fresh context of ``browser`` confined to ``origin``."""
+
+    def __init__(self, browser: Browser, origin: str, timeout_ms: int = 5000, cookies: dict | None = None,
+                 screenshot: bool = False):
+        self.browser = browser
+        self.origin = origin.rstrip("/")
+        self.timeout_ms = int(timeout_ms)
+        self.screenshot = screenshot
+        self.context = browser.new_context(self.origin)
+        self.context.add_init_script(_LEAVING_JS)
+        if cookies:
+            self.context.add_cookies([{"name": k, "value": v, "url": self.origin + "/"} for k, v in cookies.items()])
+        self.context.set_default_timeout(self.timeout_ms)
+        self.page = self.context.new_page()
+        self.page.on("popup", lambda p: p.close())
+        self.tree = ""
+        self.ids: dict[int, str] = {}
+        self.nodes: list[Node] = []
+        self.history: list[str] = []
+        self.last_answer: str | None = None
+        self._image = None
+        self._scratch = None
+
+    # ---- navigation and observation ------------------------------------------------------
+    def relative_url(self) -> str:
+        url = self.page.url
+        if url.startswith(self.origin):
+            return url[len(self.origin):] or "/"
+        return url
+
+    def goto(self, rel: str, record: bool = True) -> None:
+        self.page.goto(self.origin + rel, wait_until="load", timeout=self.timeout_ms)
+        if record:
+            self.history.append(self.relative_url())
+        self.refresh()
+
+    def refresh(self) -> None:
+        snap = self.page.aria_snapshot(mode="ai", timeout=self.timeout_ms)
+        self.tree, self.ids = renumber(snap)
+        self.nodes = parse_nodes(self.tree)
+        self._image = None
+
+    def observation_text(self, error: str = "") -> str:
+        lines = [f"URL: {self.relative_url()}"]
+        if error:
+            lines.append(f"Last action error: {error}")
+        lines.append("Page (accessibility tree; act on elements by their id):")
+        lines.append(self.tree)
+        return "\n".join(lines)
+
+    def screenshot_array(self):
+        if self._image is None:
+            from PIL import Image
+            import numpy as np
+
+            png = self.page.screenshot(type="png")
+            self._image = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
+        return self._image
+
+    # ---- actions -------------------------------------------------------------------------
+    def parse_call(self, text: str):
+        return parse_call(text)
+
+    def _locator(self, n, verb: str):
+        if not isinstance(n, int) and not (isinstance(n, str) and n.isdigit()):
+            raise InvalidAction(f"{verb}(...) needs an element id (a number in [id=N] of the page), got {n!r}.")
+        n = int(n)
+        if n not in self.ids:
+            top = max(self.ids) if self.ids else 0
+            raise InvalidAction(f"unknown id {n}: this page has ids 1..{top}. Use an [id=N] of the latest observation.")
+        loc = self.page.locator(f"aria-ref={self.ids[n]}")
+        if loc.count() == 0:
+            raise InvalidAction(f"stale id {n}: that element is no longer on the page. Use the ids of the latest observation.")
+        if not loc.is_visible():
+            raise InvalidAction(f"element {n} is hidden (not visible): it cannot be {verb}ed. Pick a visible element.")
+        return n, loc
+
+    def parse(self, text: str) -> str:
+        """Validate ``text`` against the current page (no side effects); return canonical text."""
+        verb, args = parse_call(text)
+
+        def arity(k):
+            if len(args) != k:
+                raise InvalidAction(f"{verb} takes {k} argument(s), got {len(args)}.")
+
+        if verb == "click":
+            arity(1)
+            n, _ = self._locator(args[0], "click")
+            return f"click({n})"
+        if verb == "fill":
+            arity(2)
+            n, loc = self._locator(args[0], "fill")
+            if not isinstance(args[1], str):
+                raise InvalidAction('fill(N, "text") needs the text in quotes.')
+            if not loc.is_editable():
+                raise InvalidAction(f"element {n} is not a text box; fill(...) needs an editable element.")
+            return f"fill({n}, {_q(args[1])})"
+        if verb == "select":
+            arity(2)
+            n, loc = self._locator(args[0], "select")
+            if not isinstance(args[1], str):
+                raise InvalidAction('select(N, "option") needs the option in quotes.')
+            options = loc.evaluate("e => e.tagName === 'SELECT' ? [...e.options].map(o => [o.label, o.value]) : null")
+            if options is None:
+                raise InvalidAction(f"element {n} is not a drop-down (select).")
+            if not any(args[1] in pair for pair in options):
+                raise InvalidAction(f"drop-down {n} has no option {args[1]!r}; it has " + ", ".join(repr(o[0]) for o in options[:30]))
+            return f"select({n}, {_q(args[1])})"
+        if verb == "press":
+            arity(1)
+            if not isinstance(args[0], str) or not _KEY.match(args[0]):
+                raise InvalidAction('press("Key") takes a key name such as "Enter", "Tab", "Escape", "ArrowDown" or "Control+a".')
+            return f"press({_q(args[0])})"
+        if verb == "scroll":
+            arity(1)
+            if args[0] not in ("up", "down"):
+                raise InvalidAction("scroll takes up or down: scroll(up) / scroll(down).")
+            return f"scroll({args[0]})"
+        if verb == "go_back":
+            arity(0)
+            if len(self.history) < 2:
+                raise InvalidAction("there is no previous page to go back to.")
+            return "go_back()"
+        if verb == "goto":
+            arity(1)
+            return f"goto({_q(self._same_origin(args[0]))})"
+        if verb == "stop":
+            if len(args) > 1 or (args and not isinstance(args[0], str)):
+                raise InvalidAction('stop() or stop("answer") with the answer in quotes.')
+            return f"stop({_q(args[0])})" if args else "stop()"
+        raise InvalidAction(f"unknown action {verb!r}.")  # pragma: no cover
+
+    def _same_origin(self, url) -> str:
+        if not isinstance(url, str) or not url.strip():
+            raise InvalidAction('goto("/path") needs a path of this site in quotes.')
+        url = url.strip()
+        if url.startswith("/") and not url.startswith("//"):
+            return url
+        parts = urlsplit(url)
+        if parts.scheme == "file":
+            raise InvalidAction("file:// URLs are not reachable from this env; only this site is.")
+        if url.startswith(self.origin + "/") or url == self.origin:
+            return url[len(self.origin):] or "/"
+        raise InvalidAction(f"only this site ({self.origin}) is reachable; give a path such as goto(\"/\").")
+
+    def act(self, action: str) -> str | None:
+        """Do a canonical action; return an error message the agent can act on, or None."""
+        verb, args = parse_call(action)
+        before = self.page.url
+        error = None
+        try:
+            from playwright.sync_api import Error as PlaywrightError
+            from playwright.sync_api import TimeoutError as PlaywrightTimeout
+        except ImportError:  # pragma: no cover
+            raise
+        try:
+            if verb in ("click", "fill", "select"):
+                loc = self.page.locator(f"aria-ref={self.ids[int(args[0])]}")
+                if verb == "click":
+                    loc.click(timeout=self.timeout_ms)
+                elif verb == "fill":
+                    loc.fill(args[1], timeout=self.timeout_ms)
+                else:
+                    try:
+                        loc.select_option(label=args[1], timeout=self.timeout_ms)
+                    except PlaywrightError:
+                        loc.select_option(value=args[1], timeout=self.timeout_ms)
+            elif verb == "press":
+                self.page.keyboard.press(args[0])
+            elif verb == "scroll":
+                self.page.evaluate("d => window.scrollBy(0, d * window.innerHeight * 0.8)", 1 if args[0] == "down" else -1)
+            elif verb == "go_back":
+                self.history.pop()
+                self.page.goto(self.origin + self.history[-1], wait_until="load", timeout=self.timeout_ms)
+            elif verb == "goto":
+                self.page.goto(self.origin + args[0], wait_until="load", timeout=self.timeout_ms)
+            self._settle()
+        except PlaywrightTimeout as exc:
+            first = str(exc).splitlines()[0] if str(exc) else ""
+            error = (f"timeout: {verb} did not complete within {self.timeout_ms} ms ({first}). "
+                     "The element may be covered, disabled or still loading; try another element or scroll.")
+        except PlaywrightError as exc:
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            error = f"{verb} failed: {first}"
+        if verb not in ("go_back",) and self.page.url != before:
+            self.history.append(self.relative_url())
+        self.refresh()
+        return error
+
+    def _settle(self) -> None:
+        """Wait for what the action caused, without fixed sleeps: if the action started a
+        navigation (the page fired beforeunload), wait until the new document has loaded;
+        otherwise return after one turn of the page's event loop."""
+        from playwright.sync_api import Error as PlaywrightError
+
+        try:
+            leaving = self.page.evaluate(_CHECK_LEAVING_JS)
+        except PlaywrightError:  # the old document is gone already: a navigation committed
+            leaving = True
+        if leaving:
+            self.page.wait_for_function(_ARRIVED_JS, polling=10, timeout=self.timeout_ms)
+        self.page.wait_for_load_state("load", timeout=self.timeout_ms)
+
+    # ---- snapshots -----------------------------------------------------------------------
+    def get_state(self) -> dict:
+        return {"url": self.relative_url(), "history": list(self.history),
+                "form": self.page.evaluate(_FORM_STATE_JS)}
+
+    def set_state(self, state: dict) -> None:
+        self.page.goto(self.origin + state["url"], wait_until="load", timeout=self.timeout_ms)
+        self.page.evaluate(_FORM_RESTORE_JS, state["form"])
+        self.history = list(state["history"])
+        self.refresh()
+
+    # ---- helpers for oracles and random agents ------------------------------------------
+    def sample_action(self, rng) -> str | None:
+        clickable = [n for n in self.nodes if n.role in ("link", "button", "checkbox", "radio", "tab", "menuitem")]
+        boxes = [n for n in self.nodes if n.role in _TEXT_ROLES]
+        r = rng.random()
+        if boxes and r < 0.15:
+            words = ["red", "blue", "shoes", "tea", "hoodie", "cheap", "organic", "size", "large", "navy"]
+            return f"fill({rng.choice(boxes).id}, {_q(' '.join(rng.sample(words, 2)))})"
+        if r < 0.2:
+            return f"scroll({rng.choice(['up', 'down'])})"
+        if r < 0.25:
+            return 'press("Enter")'
+        if clickable:
+            return f"click({rng.choice(clickable).id})"
+        if self.nodes:
+            return f"click({rng.choice(self.nodes).id})"
+        return "scroll(down)"
+
+    def lookahead(self, rel_urls: list[str]) -> dict[str, list[Node]]:
+        """The nodes of GET pages, loaded in a scratch page of this context (same session)."""
+        out = {}
+        if self._scratch is None or self._scratch.is_closed():
+            self._scratch = self.context.new_page()
+        for rel in rel_urls:
+            self._scratch.goto(self.origin + rel, wait_until="load", timeout=self.timeout_ms)
+            tree, _ = renumber(self._scratch.aria_snapshot(mode="ai", timeout=self.timeout_ms))
+            out[rel] = parse_nodes(tree)
+        return out
+
+    def translate_plan(self, text_plan: list[str], world, sid: str) -> list[str]:
+        """Turn the shop's text plan (``search[...]``, ``click[...]``) into browser actions."""
+        from urllib.parse import urlencode
+
+        from .shop.world import Page
+
+        actions: list[str] = []
+        url = self.relative_url()
+        nodes = self.nodes
+        for step in text_plan:
+            verb, _, arg = step.partition("[")
+            arg = arg[:-1]
+            if verb == "search":
+                box = next((n for n in nodes if n.role in _TEXT_ROLES and n.name.lower() == "search"), None)
+                if box is None:
+                    break
+                actions += [f"fill({box.id}, {_q(arg)})", 'press("Enter")']
+                url = "/search?" + urlencode([("q", arg)])
+            else:
+                page = world.handle(sid, "GET", url)
+                if not isinstance(page, Page):
+                    break
+                blocks = page.clickables()
+                block = next((b for b in blocks if b.label == arg), None)
+                if block is None:
+                    break
+                name = _visible_name(block)
+                k = [b for b in blocks if _visible_name(b) == name].index(block)
+                candidates = [n for n in nodes if n.role in ("link", "button") and n.name == name]
+                if k >= len(candidates):
+                    break
+                actions.append(f"click({candidates[k].id})")
+                if block.kind == "button":
+                    break  # a POST: the plan continues after it only by replanning
+                url = block.href
+            nodes = self.lookahead([url])[url]
+        return actions
+
+    def alive(self) -> bool:
+        try:
+            return not self.page.is_closed() and self.browser.browser is not None and self.browser.browser.is_connected()
+        except Exception:  # noqa: BLE001
+            return False
+
+    def close(self) -> None:
+        if self.browser._thread != threading.get_ident():
+            return
+        try:
+            self.context.close()
+        except Exception:  # noqa: BLE001 - the browser may have died
+            pass
