@@ -113,9 +113,9 @@ class EpisodeDatabase:
                 raise SandboxError(f"refused by the sandbox: {'; '.join(self._denied)}.", security=True) from None
             if "interrupted" in str(exc):
                 raise SandboxError(f"the query ran past its time limit of {self.time_limit_s:g} s and was stopped.") from None
-            raise SandboxError(f"SQL error: {exc}.") from None
+            raise SandboxError(f"SQL error: {str(exc).rstrip('.')}.") from None
         except (sqlite3.ProgrammingError, sqlite3.Warning, ValueError, OverflowError) as exc:
-            raise SandboxError(f"SQL error: {exc}.") from None
+            raise SandboxError(f"SQL error: {str(exc).rstrip('.')}.") from None
         finally:
             self._deadline = None
             self._mode = "tool"
