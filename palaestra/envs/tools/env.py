@@ -70,6 +70,7 @@ class ToolUseEnv(ToolEnvBase):
         self.task_ids = [tid for t in tiers for tid in task_ids(self.world_seed, t, split)]
         self.world: ToolWorld | None = None
         self._answer: str | None = None
+        self._actions: list = []
         self.instructions = self._instructions()
 
     # ---- instructions ------------------------------------------------------------------
@@ -90,6 +91,15 @@ class ToolUseEnv(ToolEnvBase):
         lines += [json.dumps(TOOLS[name].schema(), ensure_ascii=False) for name in TOOL_ORDER]
         return "\n".join(lines)
 
+    def oracle_actions(self) -> list:
+        """The oracle's remaining actions: the rest of its plan when the episode so far
+        followed it, else the whole plan (calls that already ran fail harmlessly)."""
+        plan = json.loads(json.dumps(self.task.data["oracle"]))
+        done = len(self._actions)
+        if plan[:done] == self._actions:
+            return plan[done:]
+        return plan
+
     def tool_schemas(self) -> list[dict]:
         """The tools in OpenAI's ``tools`` format."""
         return [TOOLS[name].schema() for name in TOOL_ORDER]
@@ -102,6 +112,7 @@ class ToolUseEnv(ToolEnvBase):
         self._new_world(None)
         self._messages, self._steps, self._calls = [], 0, 0
         self._ended, self._outcome, self._answer = False, None, None
+        self._actions = []
         self._say("user", self.task.goal)
         return self.render_text(), self._info()
 
@@ -121,6 +132,7 @@ class ToolUseEnv(ToolEnvBase):
     def step(self, action):
         action = self._begin_step(action)
         self._steps += 1
+        self._actions.append(action)
         reward, terminated, truncated = 0.0, False, False
         if isinstance(action, dict) and "answer" in action:
             self._answer = action["answer"]
@@ -183,7 +195,7 @@ class ToolUseEnv(ToolEnvBase):
             "task_id": self.task.id if self.task else None,
             "db": self.world.db.to_bytes() if self.world else None,
             "security": [dict(e) for e in self.world.security_log] if self.world else [],
-            "messages": self.transcript(),
+            "messages": self.transcript(), "actions": json.loads(json.dumps(self._actions)),
             "steps": self._steps, "calls": self._calls, "ended": self._ended,
             "answer": self._answer, "outcome": json.loads(json.dumps(self._outcome)),
         }
@@ -195,6 +207,7 @@ class ToolUseEnv(ToolEnvBase):
         self._new_world(state["db"])
         self.world.db.security_log[:] = [dict(e) for e in state["security"]]
         self._messages = [dict(m) for m in state["messages"]]
+        self._actions = json.loads(json.dumps(state["actions"]))
         self._steps, self._calls, self._ended = state["steps"], state["calls"], state["ended"]
         self._answer = state["answer"]
         self._outcome = json.loads(json.dumps(state["outcome"]))

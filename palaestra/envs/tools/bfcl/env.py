@@ -88,6 +88,7 @@ class BFCLEnv(ToolEnvBase):
         self._verdicts: list[dict] = []
         self._messages, self._steps, self._calls = [], 0, 0
         self._ended, self._outcome = False, None
+        self._actions: list = []
 
     @property
     def multi_turn(self) -> bool:
@@ -170,6 +171,7 @@ class BFCLEnv(ToolEnvBase):
         action = self._begin_step(action)
         self._steps += 1
         self._turn_steps += 1
+        self._actions.append(action)
         is_answer = isinstance(action, dict) and "answer" in action
         if not self.multi_turn:
             return self._single_turn(action, is_answer)
@@ -271,25 +273,31 @@ class BFCLEnv(ToolEnvBase):
         e = self.entry
         cat = e["category"]
         if self.multi_turn:
-            probe = self.truth
-            actions = []
-            for turn, calls in enumerate(e["ground_truth"]):
-                if turn < self._turn:
-                    continue
-                parsed = [parse_ground_truth(t, probe) for t in calls]
-                if len(parsed) < MAX_STEPS_PER_TURN:  # one call per step
-                    actions += parsed
-                else:  # long turns: several calls per step (run in order), within the step limit
-                    actions += [parsed[i:i + MAX_CALLS] for i in range(0, len(parsed), MAX_CALLS)]
-                actions.append({"answer": "Done." if calls else "I cannot do that with the functions and "
-                                                                  "details I have; please tell me more."})
-            return actions
+            plan = self._multi_turn_plan(0)
+            done = len(self._actions)
+            if json.loads(json.dumps(plan[:done])) == json.loads(json.dumps(self._actions)):
+                return plan[done:]
+            return self._multi_turn_plan(self._turn)
         if "irrelevance" in cat:
             return [{"answer": "None of the functions fits this request."}]
         if "relevance" in cat:
             return [_placeholder_call(e["function"][0])]
         calls = [_ground_truth_call(e["function"], gt) for gt in e["ground_truth"]]
         return [calls if "parallel" in cat else calls[0]]
+
+    def _multi_turn_plan(self, first_turn: int) -> list:
+        actions = []
+        for turn, calls in enumerate(self.entry["ground_truth"]):
+            if turn < first_turn:
+                continue
+            parsed = [parse_ground_truth(t, self.truth) for t in calls]
+            if len(parsed) < MAX_STEPS_PER_TURN:  # one call per step
+                actions += parsed
+            else:  # long turns: several calls per step (run in order), within the step limit
+                actions += [parsed[i:i + MAX_CALLS] for i in range(0, len(parsed), MAX_CALLS)]
+            actions.append({"answer": "Done." if calls else
+                            "I cannot do that with the functions and details I have; please tell me more."})
+        return actions
 
     # ---- text ----------------------------------------------------------------------------------
     def render_text(self) -> str:
@@ -322,6 +330,7 @@ class BFCLEnv(ToolEnvBase):
             "turn_calls": self._turn_calls, "results": list(self._results),
             "verdicts": [dict(v) for v in self._verdicts], "steps": self._steps, "calls": self._calls,
             "ended": self._ended, "outcome": json.loads(json.dumps(self._outcome)),
+            "actions": json.loads(json.dumps(self._actions)),
         }
 
     def set_state(self, state) -> None:
@@ -342,6 +351,7 @@ class BFCLEnv(ToolEnvBase):
         self._verdicts = [dict(v) for v in state["verdicts"]]
         self._steps, self._calls, self._ended = state["steps"], state["calls"], state["ended"]
         self._outcome = json.loads(json.dumps(state["outcome"]))
+        self._actions = json.loads(json.dumps(state["actions"]))
 
 
 def _pick_option(options: list, required: bool):
