@@ -73,6 +73,8 @@ _FORM_RESTORE_JS = """(s) => {
 # marks a document that is being navigated away from (beforeunload fires when a link,
 # a form or a script starts a navigation, before the request is sent)
 _LEAVING_JS = "window.addEventListener('beforeunload', () => { window.__palaestraLeaving = true; });"
+_EDITABLE_JS = """e => !e.disabled && !e.readOnly && (e.isContentEditable || e.tagName === 'TEXTAREA' ||
+  (e.tagName === 'INPUT' && !['checkbox', 'radio', 'button', 'submit', 'reset', 'image', 'file', 'hidden'].includes(e.type)))"""
 _CHECK_LEAVING_JS = "() => new Promise(r => setTimeout(() => r(window.__palaestraLeaving === true), 0))"
 _ARRIVED_JS = "() => window.__palaestraLeaving !== true && document.readyState === 'complete'"
 
@@ -339,9 +341,16 @@ class Tab:
             top = max(self.ids) if self.ids else 0
             raise InvalidAction(f"unknown id {n}: this page has ids 1..{top}. Use an [id=N] of the latest observation.")
         loc = self.page.locator(f"aria-ref={self.ids[n]}")
-        if loc.count() == 0:
+        from playwright.sync_api import Error as PlaywrightError
+
+        try:
+            count = loc.count()
+            visible = count > 0 and loc.is_visible()
+        except PlaywrightError:
+            count, visible = 0, False
+        if count == 0:
             raise InvalidAction(f"stale id {n}: that element is no longer on the page. Use the ids of the latest observation.")
-        if not loc.is_visible():
+        if not visible:
             raise InvalidAction(f"element {n} is hidden (not visible): it cannot be {verb}ed. Pick a visible element.")
         return n, loc
 
@@ -362,7 +371,7 @@ class Tab:
             n, loc = self._locator(args[0], "fill")
             if not isinstance(args[1], str):
                 raise InvalidAction('fill(N, "text") needs the text in quotes.')
-            if not loc.is_editable():
+            if not self._check(loc, _EDITABLE_JS, n):
                 raise InvalidAction(f"element {n} is not a text box; fill(...) needs an editable element.")
             return f"fill({n}, {_q(args[1])})"
         if verb == "select":
@@ -370,7 +379,7 @@ class Tab:
             n, loc = self._locator(args[0], "select")
             if not isinstance(args[1], str):
                 raise InvalidAction('select(N, "option") needs the option in quotes.')
-            options = loc.evaluate("e => e.tagName === 'SELECT' ? [...e.options].map(o => [o.label, o.value]) : null")
+            options = self._check(loc, "e => e.tagName === 'SELECT' ? [...e.options].map(o => [o.label, o.value]) : null", n)
             if options is None:
                 raise InvalidAction(f"element {n} is not a drop-down (select).")
             if not any(args[1] in pair for pair in options):
@@ -399,6 +408,14 @@ class Tab:
                 raise InvalidAction('stop() or stop("answer") with the answer in quotes.')
             return f"stop({_q(args[0])})" if args else "stop()"
         raise InvalidAction(f"unknown action {verb!r}.")  # pragma: no cover
+
+    def _check(self, loc, js: str, n: int):
+        from playwright.sync_api import Error as PlaywrightError
+
+        try:
+            return loc.evaluate(js, timeout=self.timeout_ms)
+        except PlaywrightError:
+            raise InvalidAction(f"stale id {n}: that element is no longer on the page.") from None
 
     def _same_origin(self, url) -> str:
         if not isinstance(url, str) or not url.strip():
@@ -446,8 +463,10 @@ class Tab:
                 self.page.goto(self.origin + args[0], wait_until="load", timeout=self.timeout_ms)
             self._settle()
         except PlaywrightTimeout as exc:
-            first = str(exc).splitlines()[0] if str(exc) else ""
-            error = (f"timeout: {verb} did not complete within {self.timeout_ms} ms ({first}). "
+            lines = [x.strip(" -") for x in str(exc).splitlines() if x.strip()]
+            why = next((x for x in reversed(lines) if any(k in x for k in ("intercepts pointer events", "not visible",
+                        "not enabled", "not stable", "outside of the viewport", "waiting for"))), lines[0] if lines else "")
+            error = (f"timeout: {verb} did not complete within {self.timeout_ms} ms (last: {why}). "
                      "The element may be covered, disabled or still loading; try another element or scroll.")
         except PlaywrightError as exc:
             first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
