@@ -192,11 +192,26 @@ class MCTSAgent:
         self.history = []
         self.stats = {"simulations": 0, "moves": 0, "invalid_candidates": 0, "valid_candidates": 0,
                       "llm_calls": 0, "search_s": 0.0, "reused_visits": 0}
+        self._sim = self._simulator(self.plan)
         self._cost_fn = getattr(self.plan, "action_cost", None)
         budget = getattr(self.plan, "budget", None)
         self._budget = float(budget) if isinstance(budget, (int, float)) and budget else 1.0
         self._lose = -1.0 if self.two_player else 0.0  # value of a virtual loss
         self._win = 1.0 if self.two_player else None  # a proven value nothing can beat
+
+    @staticmethod
+    def _simulator(plan):
+        """``action -> (reward, terminated, truncated)``: the env's ``search_step`` where it
+        has one (the same transition without building an observation), else ``step``."""
+        fast = getattr(plan, "search_step", None)
+        if callable(fast):
+            return fast
+
+        def step(action):
+            _, r, term, trunc, _ = plan.step(action)
+            return r, term, trunc
+
+        return step
 
     # ---- the real step -----------------------------------------------------------
     def act(self, observation, info):
@@ -359,6 +374,8 @@ class MCTSAgent:
     def _select(self, root: Node) -> list[Node] | None:
         """Descend by the selection rule to a leaf (stepping the env into it if new)."""
         node, path = root, [root]
+        puct, cost, c_puct, lose = self.selection == "puct", self.selection == "ucb-cost", self.c_puct, self._lose
+        fpu = self.fpu if self.fpu is not None else 0.0
         while True:
             if node.terminal or node.exact is not None or not node.children or self._at_depth_limit(node):
                 break
@@ -366,13 +383,23 @@ class MCTSAgent:
                 break
             n_parent = node.n + node.vloss
             best, best_s = None, -math.inf
+            # proven wins need no check here: _prove marks the parent as soon as one exists
+            if puct:
+                explore = self.c_puct * math.sqrt(max(1, n_parent))
+            else:
+                log_n = math.log(max(2, n_parent))
             for c in node.children:
-                if self.solver and c.vloss == 0:
-                    e = self._edge_exact(node, c)
-                    if e is not None and self._win is not None and e >= self._win:
-                        best = c
-                        break
-                s = self._score(node, c, n_parent)
+                if c.terminal or c.exact is not None or c.critique is not None or cost:
+                    s = self._score(node, c, n_parent)
+                else:  # the common case, inlined
+                    n = c.n + c.vloss
+                    q = (c.w + c.vloss * lose) / n if n else fpu
+                    if puct:
+                        s = q + explore * c.prior / (1 + n)
+                    elif n == 0:
+                        s = math.inf
+                    else:
+                        s = q + c_puct * math.sqrt(log_n / n)
                 if s > best_s:
                     best, best_s = c, s
             if best is None:
@@ -391,7 +418,7 @@ class MCTSAgent:
     def _step_into(self, parent: Node, child: Node):
         plan = self.plan
         plan.set_state(parent.state)
-        _, reward, terminated, truncated, _ = plan.step(child.action)
+        reward, terminated, truncated = self._sim(child.action)
         child.reward = float(reward)
         child.terminal = bool(terminated or truncated)
         child.state = plan.get_state()
@@ -565,16 +592,17 @@ class MCTSAgent:
         me, total, scale = leaf.player, 0.0, 1.0
         two = self.two_player
         sample = getattr(plan, "sample_action", None)
+        sim = self._sim
         for _ in range(self.rollout_depth):
             legal = plan.legal_actions()
             if legal:
-                a = legal[rng.randrange(len(legal))]
+                a = legal[int(rng.random() * len(legal))]
             elif legal is None and callable(sample):
                 a = sample(rng)
             else:
                 break
             mover = plan.to_play() if two else me
-            _, r, term, trunc, _ = plan.step(a)
+            r, term, trunc = sim(a)
             total += scale * (r if mover == me else -r)
             scale *= self.discount
             if term or trunc:
@@ -621,7 +649,7 @@ class MCTSAgent:
                         del live[key]
                         continue
                 mover = plan.to_play() if self.two_player else me
-                _, r, term, trunc, _ = plan.step(action)
+                r, term, trunc = self._sim(action)
                 total += scale * (r if mover == me else -r)
                 scale *= self.discount
                 if term or trunc:
