@@ -1,0 +1,231 @@
+"""The evaluation runner: agents x envs x seeds, resumable, on local processes or Ray.
+
+Each episode is a job ``(agent spec, env id, env kwargs, seed)``. Before running, the
+runner asks the store which (configuration, env, seed) keys exist and skips them, so a
+rerun continues where a crash stopped. Workers build a fresh agent per episode, seeded
+from the episode seed (unless the spec fixes ``seed``), and keep one env per process:
+an episode's result depends only on its seed, whichever worker or backend ran it.
+The driver writes each result as it arrives; a crash loses only the episodes in flight.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import traceback
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+from .spec import AgentSpec, canonical_json, derive_seed, env_key
+from .store import ResultStore
+
+
+@dataclass
+class EnvSpec:
+    env_id: str
+    kwargs: dict = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        return env_key(self.env_id, self.kwargs)
+
+    @property
+    def name(self) -> str:
+        if not self.kwargs:
+            return self.env_id
+        return f"{self.env_id}[{','.join(f'{k}={v}' for k, v in sorted(self.kwargs.items()))}]"
+
+
+@dataclass
+class EvalReport:
+    planned: int = 0
+    skipped: int = 0  # already in the store
+    ran: int = 0
+    stored: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+    wall_s: float = 0.0
+
+
+def plan_jobs(agents: list[AgentSpec], envs: list[EnvSpec], episodes: int, seed: int, text: bool | None = None) -> list[dict]:
+    jobs = []
+    for spec in agents:
+        for env in envs:
+            for i in range(episodes):
+                jobs.append({"spec": spec.to_json(), "env_id": env.env_id, "env_kwargs": canonical_json(env.kwargs),
+                             "seed": seed + i, "text": text})
+    return jobs
+
+
+# ---- the worker side (runs in any process) ---------------------------------------------
+_ENVS: dict = {}
+
+
+def _env(env_id: str, kwargs_json: str, text: bool):
+    import gymnasium as gym
+
+    import palaestra  # noqa: F401  (registers the ids)
+
+    key = (env_id, kwargs_json, text)
+    if key not in _ENVS:
+        if len(_ENVS) >= 8:  # keep a handful of envs per process
+            _, old = _ENVS.popitem()
+            old.close()
+        _ENVS[key] = gym.make(env_id, text=text, **json.loads(kwargs_json))
+    return _ENVS[key]
+
+
+def run_job(job: dict) -> dict:
+    """Run one episode; returns a store row, or ``{"error": ..., "job": job}``."""
+    try:
+        import palaestra
+        from palaestra.runner import run_episode
+
+        spec = AgentSpec.from_json(job["spec"])
+        agent = spec.build(seed=derive_seed("agent", spec.config_hash, job["seed"]))
+        text = job.get("text")
+        use_text = bool(getattr(agent, "prefers_text", False)) if text is None else bool(text)
+        env = _env(job["env_id"], job["env_kwargs"], use_text)
+        result = run_episode(env, agent, seed=job["seed"])
+        return {
+            "agent": spec.name, "agent_spec": job["spec"], "config_hash": spec.config_hash,
+            "env_id": job["env_id"], "env_kwargs": job["env_kwargs"],
+            "env_hash": env_key(job["env_id"], json.loads(job["env_kwargs"])),
+            "task_id": result.task_id, "seed": job["seed"], "ret": float(result.ret), "success": bool(result.success),
+            "steps": int(result.steps), "invalid_actions": int(result.invalid_actions), "wall_s": float(result.wall_s),
+            "tokens": int(result.tokens), "version": palaestra.__version__, "backend": job.get("backend"),
+        }
+    except Exception as exc:  # noqa: BLE001 - reported to the driver, which goes on
+        return {"error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc(), "job": job}
+
+
+# ---- backends --------------------------------------------------------------------------
+def _local(jobs: list[dict], fn: Callable, workers: int) -> Iterable[dict]:
+    if workers <= 1:
+        for job in jobs:
+            yield fn(job)
+        return
+    import multiprocessing as mp
+
+    # spawn: a clean interpreter per worker (no inherited threads, locks or torch state)
+    with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
+        pending = set()
+        queue = list(jobs)
+        limit = workers * 2
+        while queue or pending:
+            while queue and len(pending) < limit:
+                pending.add(pool.submit(fn, queue.pop(0)))
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in done:
+                yield fut.result()
+
+
+def ray_init(address: str | None = None, num_cpus: int | None = None):
+    try:
+        import ray
+    except ImportError as exc:
+        raise RuntimeError("--backend ray needs Ray: pip install 'palaestra[ray]'") from exc
+    os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+    if not ray.is_initialized():
+        kwargs = {"include_dashboard": False, "log_to_driver": False}
+        if address:
+            ray.init(address=address, **kwargs)
+        else:
+            ray.init(num_cpus=num_cpus, **kwargs)
+    return ray
+
+
+def _ray(jobs: list[dict], fn: Callable, workers: int, address: str | None = None) -> Iterable[dict]:
+    ray = ray_init(address, num_cpus=max(1, workers) if not address else None)
+    remote = ray.remote(num_cpus=1, max_retries=1)(fn)
+    queue = list(jobs)
+    pending = []
+    limit = max(1, workers) * 2
+    while queue or pending:
+        while queue and len(pending) < limit:
+            pending.append(remote.remote(queue.pop(0)))
+        done, pending = ray.wait(pending, num_returns=1)
+        for ref in done:
+            yield ray.get(ref)
+
+
+def execute(jobs: list[dict], fn: Callable, backend: str = "local", workers: int = 1, ray_address: str | None = None):
+    for job in jobs:
+        job["backend"] = backend
+    if backend == "local":
+        return _local(jobs, fn, workers)
+    if backend == "ray":
+        return _ray(jobs, fn, workers, ray_address)
+    raise ValueError(f"backend={backend!r}: use 'local' or 'ray'.")
+
+
+def default_workers() -> int:
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def evaluate(
+    agents: list[AgentSpec],
+    envs: list[EnvSpec],
+    episodes: int,
+    seed: int = 0,
+    store: ResultStore | str | None = None,
+    workers: int | None = None,
+    backend: str = "local",
+    text: bool | None = None,
+    ray_address: str | None = None,
+    progress: bool = True,
+    console=None,
+) -> EvalReport:
+    """Run what the store lacks of agents x envs x seeds ``seed .. seed + episodes - 1``."""
+    if not isinstance(store, ResultStore):
+        store = ResultStore(store) if store else ResultStore()
+    workers = default_workers() if workers is None else max(1, int(workers))
+    start = time.perf_counter()
+    report = EvalReport()
+    jobs = plan_jobs(agents, envs, episodes, seed, text)
+    report.planned = len(jobs)
+    done = {}
+    todo = []
+    for job in jobs:
+        spec = AgentSpec.from_json(job["spec"])
+        key = (spec.config_hash, env_key(job["env_id"], json.loads(job["env_kwargs"])))
+        if key not in done:
+            done[key] = store.done_seeds(*key)
+        if job["seed"] in done[key]:
+            report.skipped += 1
+        else:
+            todo.append(job)
+    results = execute(todo, run_job, backend, workers, ray_address)
+    bar = _progress(progress, console, len(todo), f"eval ({report.skipped} already stored)")
+    try:
+        for row in results:
+            report.ran += 1
+            if "error" in row:
+                report.failed += 1
+                if len(report.errors) < 5:
+                    job = row["job"]
+                    report.errors.append(f"{AgentSpec.from_json(job['spec']).name} on {job['env_id']} seed "
+                                         f"{job['seed']}: {row['error']}\n{row['traceback']}")
+            else:
+                report.stored += int(store.add_episode(row))
+            if bar is not None:
+                bar[0].update(bar[1], advance=1, failed=report.failed)
+    finally:
+        if bar is not None:
+            bar[0].stop()
+    report.wall_s = time.perf_counter() - start
+    return report
+
+
+def _progress(show: bool, console, total: int, title: str):
+    if not show or total == 0:
+        return None
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                        TextColumn("failed {task.fields[failed]}"), TimeElapsedColumn(), TimeRemainingColumn(),
+                        console=console, transient=False)
+    progress.start()
+    return progress, progress.add_task(title, total=total, failed=0)
