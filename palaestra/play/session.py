@@ -1,0 +1,171 @@
+"""One person's play session behind the web page: the env, undo, the recording.
+
+Not thread-safe by itself: the web server runs every call on one worker thread
+(Playwright-backed envs need that too).
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+
+from palaestra.core import InvalidAction
+
+from .terminal import make_env
+
+MAX_LEGAL_BUTTONS = 400
+SCALE = 1000  # image clicks are sent on the 0-999 scale of the click envs
+
+
+class PlaySession:
+    def __init__(self, env_id: str, name: str = "anonymous", env_kwargs: dict | None = None,
+                 record_to: str | Path | None = None, seed: int = 0):
+        self.env_id = env_id
+        self.name = name
+        self.record_to = Path(record_to) if record_to is not None else None
+        self.env = make_env(env_id, env_kwargs, record_to, agent_name=f"human:{name}")
+        self.base = self.env.unwrapped
+        self.recorder = self.env if hasattr(type(self.env), "rewind") else None
+        self.seed = int(seed)
+        self.results: list[dict] = []
+        self.image_version = 0
+        self.new_episode(self.seed)
+
+    # ---- episode -------------------------------------------------------------------
+    def new_episode(self, seed: int | None = None) -> dict:
+        if seed is not None:
+            self.seed = int(seed)
+        obs, info = self.env.reset(seed=self.seed)
+        self.observation, self.info = obs, info
+        self.ret, self.steps, self.done = 0.0, 0, False
+        self.history: list[tuple[object, int, tuple]] = []
+        self.message = ""
+        self.image_version += 1
+        return self.state()
+
+    def next_episode(self) -> dict:
+        return self.new_episode(self.seed + 1)
+
+    def act(self, text: str) -> dict:
+        text = (text or "").strip()
+        if self.done:
+            self.message = "The episode is over: start a new one."
+            return self.state()
+        if not text:
+            self.message = "Type an action (see the instructions)."
+            return self.state()
+        try:  # check first: a typo or an illegal click costs no step
+            native = self.base.parse_action(text)
+            if self.base.legal_actions() is not None:
+                self.base.check_action(native)
+        except InvalidAction as err:
+            self.message = f"Not accepted: {err}"
+            return self.state()
+        snap = self.base.get_state()
+        in_flight = self.recorder.steps_in_flight if self.recorder is not None else self.steps
+        self.history.append((snap, in_flight, (self.observation, self.info, self.ret, self.steps)))
+        obs, reward, terminated, truncated, info = self.env.step(text)
+        self.observation, self.info = obs, info
+        self.ret += float(reward)
+        self.steps += 1
+        self.image_version += 1
+        self.message = info.get("invalid_action", "") and f"Not accepted: {info['invalid_action']}"
+        if terminated or truncated:
+            self.done = True
+            success = bool(info.get("success", False))
+            self.results.append({"seed": self.seed, "return": self.ret, "steps": self.steps, "success": success})
+            self.message = ("Success! " if success else "Episode over. ") + f"Return {self.ret:+.3f} in {self.steps} steps."
+            if self.recorder is not None:
+                self.message += f" Recorded in {self.record_to}."
+        return self.state()
+
+    def click_image(self, fx: float, fy: float, positive: bool) -> dict:
+        """A click on the image at fractions (fx, fy) of its width/height -> a point action."""
+        x = min(SCALE - 1, max(0, int(float(fx) * SCALE)))
+        y = min(SCALE - 1, max(0, int(float(fy) * SCALE)))
+        text = self.base.format_action(np.array([x, y, 1 if positive else 0], dtype=np.int64))
+        return self.act(text)
+
+    def undo(self) -> dict:
+        if self.done and self.history:
+            self.done = False
+            if self.results:
+                self.results.pop()
+        if not self.history:
+            self.message = "Nothing to undo."
+            return self.state()
+        snap, in_flight, (obs, info, ret, steps) = self.history.pop()
+        self.base.set_state(snap)
+        if self.recorder is not None:
+            if self.recorder.steps_in_flight == 0 and in_flight > 0:
+                self.message = "The episode was already recorded; undo restores the board only."
+            else:
+                self.recorder.rewind(in_flight)
+        self.observation, self.info, self.ret, self.steps = obs, info, ret, steps
+        self.image_version += 1
+        self.message = self.message if self.message.startswith("The episode was") else "Undone."
+        return self.state()
+
+    # ---- views ---------------------------------------------------------------------
+    def _legal(self) -> list[str] | None:
+        if self.done:
+            return []
+        legal = self.base.legal_actions()
+        if legal is None:
+            return None
+        return [self.base.format_action(a) for a in legal]
+
+    def state(self) -> dict:
+        base = self.base
+        legal = self._legal()
+        ui_state = getattr(base, "ui_state", None)
+        tools = getattr(base, "tool_schemas", None)
+        image = getattr(base, "image", None)
+        img = image() if callable(image) else None
+        has_image = img is not None
+        task = getattr(base, "task", None)
+        return {
+            "env_id": self.env_id,
+            "player": self.name,
+            "seed": self.seed,
+            "goal": getattr(task, "goal", None) or "",
+            "task_id": getattr(task, "id", None),
+            "instructions": getattr(base, "instructions", ""),
+            "observation": self.observation if isinstance(self.observation, str) else base.render_text(),
+            "legal": legal if legal is None or len(legal) <= MAX_LEGAL_BUTTONS else None,
+            "legal_count": None if legal is None else len(legal),
+            "board": ui_state() if callable(ui_state) else None,
+            "image": {"version": self.image_version, "height": int(img.shape[0]), "width": int(img.shape[1])}
+            if has_image else None,
+            "point_clicks": has_image and _takes_points(base),
+            "tools": tools() if callable(tools) else None,
+            "done": self.done,
+            "return": self.ret,
+            "steps": self.steps,
+            "success": bool(self.info.get("success", False)) if self.done else None,
+            "message": self.message,
+            "can_undo": bool(self.history),
+            "recording": str(self.record_to) if self.record_to is not None else None,
+            "recorded": getattr(self.recorder, "episodes_written", 0) if self.recorder is not None else 0,
+            "results": self.results[-20:],
+        }
+
+    def image_png(self) -> bytes:
+        from PIL import Image
+
+        arr = np.asarray(self.base.image(), dtype=np.uint8)
+        buf = io.BytesIO()
+        Image.fromarray(arr).save(buf, format="PNG")
+        return buf.getvalue()
+
+    def close(self) -> None:
+        self.env.close()
+
+
+def _takes_points(base) -> bool:
+    """Envs whose native action is ``(x, y, kind)`` on the 0-999 scale (click-to-mask)."""
+    space = getattr(base, "action_space", None)
+    nvec = getattr(space, "nvec", None)
+    return nvec is not None and list(np.asarray(nvec).ravel()) == [SCALE, SCALE, 3]

@@ -1,0 +1,219 @@
+// palaestra play: a generic page (goal, observation, legal actions, free text) plus
+// widgets per env: boards (games), a clickable image (click-to-mask), tool forms.
+"use strict";
+let S = null;            // the last state from the server
+let chessFrom = null;    // the selected square in chess
+let renders = 0;
+
+const $ = (id) => document.getElementById(id);
+const el = (tag, attrs = {}, ...kids) => {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === "class") e.className = v;
+    else if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
+    else if (k === "text") e.textContent = v;
+    else e.setAttribute(k, v);
+  }
+  for (const kid of kids) e.append(kid);
+  return e;
+};
+
+async function api(path, body) {
+  const opts = body === undefined ? {} : { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) };
+  const res = await fetch(path, opts);
+  if (!res.ok) { showMessage(`server error ${res.status}: ${await res.text()}`, "bad"); return; }
+  render(await res.json());
+}
+const act = (action) => api("/api/act", { action });
+
+function showMessage(text, cls) { const m = $("message"); m.textContent = text || ""; m.className = cls || ""; }
+
+function render(s) {
+  S = s;
+  $("env").textContent = s.env_id;
+  $("who").textContent = `human:${s.player} · seed ${s.seed}`;
+  $("status").textContent = `steps ${s.steps} · return ${s.return.toFixed(3)}` + (s.done ? (s.success ? " · success" : " · over") : "")
+    + (s.recording ? ` · recorded ${s.recorded}` : " · not recording");
+  $("goal").textContent = s.goal || "(no goal text)";
+  $("obs").textContent = s.observation;
+  $("instructions").textContent = s.instructions;
+  showMessage(s.message, s.message.startsWith("Not accepted") ? "bad" : (s.done ? (s.success ? "ok" : "bad") : ""));
+  renderLegal(s);
+  renderWidget(s);
+  $("undo").disabled = !s.can_undo;
+  $("new").className = s.done ? "primary" : "";
+  renderResults(s.results);
+  renders += 1;
+  Object.assign(document.body.dataset, { renders, steps: s.steps, done: s.done, recorded: s.recorded });
+}
+
+function renderLegal(s) {
+  const box = $("legal"); box.replaceChildren();
+  $("legal-box").style.display = s.legal === null && s.legal_count === null ? "none" : "";
+  $("legal-count").textContent = s.legal_count === null ? "" : `(${s.legal_count})`;
+  if (s.legal === null) { if (s.legal_count) box.append(el("span", { text: "too many to show: type one" })); return; }
+  for (const a of s.legal) box.append(el("button", { class: "legal", "data-action": a, type: "button", onclick: () => act(a) }, a));
+}
+
+function renderResults(results) {
+  const box = $("results"); box.replaceChildren();
+  if (!results.length) return;
+  const t = el("table", {}, el("tr", {}, el("th", { text: "seed" }), el("th", { text: "return" }), el("th", { text: "steps" }), el("th", { text: "success" })));
+  for (const r of results) t.append(el("tr", {}, el("td", { text: r.seed }), el("td", { text: r.return.toFixed(3) }), el("td", { text: r.steps }), el("td", { text: r.success ? "yes" : "no" })));
+  box.append(el("h3", { text: "Finished episodes" }), t);
+}
+
+function renderWidget(s) {
+  const w = $("widget"); w.replaceChildren();
+  if (s.board) { w.append(board(s.board)); return; }
+  if (s.image) { w.append(imageWidget(s)); }
+  if (s.tools) { w.append(toolsForm(s.tools)); }
+  w.style.display = w.childElementCount ? "" : "none";
+}
+
+// ---- boards ----------------------------------------------------------------------
+function board(b) {
+  const wrap = el("div", { class: "board-wrap" });
+  const legal = new Set(b.legal);
+  const info = el("div", { class: "board-info" });
+  info.textContent = b.over ? "Game over." : (b.agent_player === null || b.to_play === b.agent_player ? "Your move." : "Opponent to move.");
+  if (b.last_move) info.textContent += ` Last move: ${b.last_move}.`;
+  if (b.game === "connect_four") {
+    const g = el("div", { class: "board connect_four", style: `grid-template-columns: repeat(${b.cols}, 56px)` });
+    b.cells.forEach((row, r) => row.forEach((c, col) => {
+      const cell = el("div", { class: `cell ${c}`, "data-row": r, "data-col": col, title: `column ${col + 1}` });
+      cell.addEventListener("click", () => { const a = String(col + 1); if (legal.has(a)) act(a); else showMessage(`Column ${col + 1} is full.`, "bad"); });
+      g.append(cell);
+    }));
+    wrap.append(g);
+  } else if (b.game === "hex") {
+    const g = el("div", { class: "hex" });
+    b.cells.forEach((row, r) => {
+      const line = el("div", { class: "hrow", style: `margin-left: ${r * 18.5}px` });
+      row.forEach((c, col) => {
+        const name = String.fromCharCode(97 + col) + (r + 1);
+        const cell = el("div", { class: `cell ${c}`, "data-cell": name, title: name, text: name });
+        cell.addEventListener("click", () => { if (legal.has(name)) act(name); else showMessage(`${name} is taken.`, "bad"); });
+        line.append(cell);
+      });
+      g.append(line);
+    });
+    g.append(el("div", { class: "legend", text: "red (x) connects top and bottom; blue (o) connects left and right." }));
+    if (legal.has("swap")) g.append(el("button", { type: "button", onclick: () => act("swap") }, "swap"));
+    wrap.append(g);
+  } else if (b.game === "chess") {
+    wrap.append(chessBoard(b, legal));
+  } else {
+    wrap.append(el("pre", { text: JSON.stringify(b.cells) }));
+  }
+  wrap.append(info);
+  return wrap;
+}
+
+const PIECES = { K: "♔", Q: "♕", R: "♖", B: "♗", N: "♘", P: "♙", k: "♚", q: "♛", r: "♜", b: "♝", n: "♞", p: "♟" };
+function chessBoard(b, legal) {
+  const g = el("div", { class: "board chess" });
+  const targets = new Set();
+  if (chessFrom) for (const m of legal) if (m.startsWith(chessFrom)) targets.add(m.slice(2, 4));
+  b.cells.forEach((row, r) => row.forEach((c, f) => {
+    const sq = "abcdefgh"[f] + (8 - r);
+    const cls = ((r + f) % 2 ? "dark" : "light") + (sq === chessFrom ? " sel" : "") + (targets.has(sq) ? " target" : "");
+    const cell = el("div", { class: `sq ${cls}`, "data-square": sq, title: sq }, PIECES[c] || "");
+    if (f === 0 || r === 7) cell.append(el("span", { class: "coord", text: (r === 7 ? "abcdefgh"[f] : "") + (f === 0 ? 8 - r : "") }));
+    cell.addEventListener("click", () => chessClick(sq, legal));
+    g.append(cell);
+  }));
+  return g;
+}
+function chessClick(sq, legal) {
+  if (chessFrom === null || chessFrom === sq) {
+    const starts = [...legal].some((m) => m.startsWith(sq));
+    chessFrom = chessFrom === sq || !starts ? null : sq;
+    if (!starts && chessFrom === null && sq !== chessFrom) showMessage(`No legal move starts on ${sq}.`, "bad");
+    renderWidget(S); return;
+  }
+  const uci = chessFrom + sq;
+  const from = chessFrom; chessFrom = null;
+  if (legal.has(uci)) return act(uci);
+  const promo = ["q", "r", "b", "n"].map((p) => uci + p).filter((m) => legal.has(m));
+  if (promo.length) {
+    const choice = (window.prompt("Promote to (q, r, b, n)?", "q") || "q").toLowerCase();
+    return act(legal.has(uci + choice) ? uci + choice : promo[0]);
+  }
+  if ([...legal].some((m) => m.startsWith(sq))) { chessFrom = sq; renderWidget(S); return; }
+  showMessage(`${from}→${sq} is not legal.`, "bad"); renderWidget(S);
+}
+
+// ---- image clicks (click-to-mask) -------------------------------------------------
+function imageWidget(s) {
+  const box = el("div", {});
+  const scale = Math.max(1, Math.floor(480 / s.image.width));
+  const img = el("img", { id: "scene", src: `/api/image.png?v=${s.image.version}`, alt: "the image with the current mask",
+    draggable: "false", width: s.image.width * scale, height: s.image.height * scale });
+  const wrap = el("div", { class: "imgwrap" }, img);
+  if (s.point_clicks) {
+    img.addEventListener("contextmenu", (e) => e.preventDefault());
+    img.addEventListener("mousedown", (e) => {
+      if (S.done) return;
+      e.preventDefault();
+      const rect = img.getBoundingClientRect();
+      const fx = (e.clientX - rect.left) / rect.width, fy = (e.clientY - rect.top) / rect.height;
+      api("/api/click", { fx, fy, positive: e.button !== 2 });
+    });
+    box.append(wrap,
+      el("div", { class: "imghelp", text: "Left click: positive point (inside the object). Right click: negative point (background)." }),
+      el("button", { id: "finish", type: "button", class: "primary", onclick: () => act("Finish") }, "Finish"));
+  } else box.append(wrap);
+  return box;
+}
+
+// ---- tool forms ----------------------------------------------------------------------
+function toolsForm(tools) {
+  const fns = tools.map((t) => t.function || t);
+  const form = el("form", { class: "tools", autocomplete: "off" });
+  const select = el("select", { id: "tool" }, ...fns.map((f) => el("option", { value: f.name }, f.name)));
+  const fields = el("div", {});
+  const desc = el("div", { class: "desc" });
+  const draw = () => {
+    const f = fns.find((x) => x.name === select.value);
+    desc.textContent = f.description || "";
+    fields.replaceChildren();
+    const props = (f.parameters && f.parameters.properties) || {};
+    const required = new Set((f.parameters && f.parameters.required) || []);
+    for (const [name, p] of Object.entries(props)) {
+      let input;
+      if (p.enum) input = el("select", { name }, el("option", { value: "" }, ""), ...p.enum.map((v) => el("option", { value: JSON.stringify(v) }, String(v))));
+      else if (p.type === "boolean") input = el("select", { name }, el("option", { value: "" }, ""), el("option", { value: "true" }, "true"), el("option", { value: "false" }, "false"));
+      else if (p.type === "object" || p.type === "array") input = el("textarea", { name, rows: 2, placeholder: "JSON" });
+      else input = el("input", { name, type: p.type === "integer" || p.type === "number" ? "number" : "text", step: p.type === "number" ? "any" : "1" });
+      input.dataset.type = p.enum ? "json" : (p.type || "string");
+      fields.append(el("div", { class: "field" }, el("label", { text: `${name}${required.has(name) ? " *" : ""} (${p.type || "any"}) ${p.description || ""}` }), input));
+    }
+  };
+  select.addEventListener("change", draw);
+  const answer = el("input", { id: "answer", placeholder: "your final answer to the user" });
+  form.append(el("h3", { text: "Call a tool" }), select, desc, fields,
+    el("button", { type: "submit", class: "primary" }, "Call"),
+    el("h3", { text: "Or answer (ends the episode)" }),
+    el("div", { class: "row" }, answer, el("button", { id: "answer-send", type: "button", onclick: () => act(JSON.stringify({ answer: answer.value })) }, "Answer")));
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    const args = {};
+    for (const input of fields.querySelectorAll("[name]")) {
+      const v = input.value.trim();
+      if (v === "") continue;
+      const t = input.dataset.type;
+      try { args[input.name] = t === "integer" ? parseInt(v, 10) : t === "number" ? parseFloat(v) : t === "boolean" ? v === "true" : (t === "object" || t === "array" || t === "json") ? JSON.parse(v) : v; }
+      catch (err) { showMessage(`${input.name}: not valid JSON (${err.message})`, "bad"); return; }
+    }
+    act(JSON.stringify({ name: select.value, arguments: args }));
+  });
+  draw();
+  return form;
+}
+
+// ---- controls --------------------------------------------------------------------
+$("free").addEventListener("submit", (e) => { e.preventDefault(); const v = $("action").value; $("action").value = ""; act(v); });
+$("undo").addEventListener("click", () => { chessFrom = null; api("/api/undo", {}); });
+$("new").addEventListener("click", () => { chessFrom = null; api("/api/new", {}); });
+api("/api/state");

@@ -1,0 +1,139 @@
+"""The web player in a real headless Chromium: a person plays by clicking."""
+
+from __future__ import annotations
+
+import shutil
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+import palaestra  # noqa: F401
+from palaestra.play.web import BackgroundServer
+from palaestra.recordings import load
+
+pytestmark = pytest.mark.browser
+
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=shutil.which("chromium"), args=ARGS, headless=True)
+        yield b
+        b.close()
+
+
+def renders(page) -> int:
+    return int(page.get_attribute("body", "data-renders"))
+
+
+def click_and_wait(page, selector, **kwargs):
+    before = renders(page)
+    page.click(selector, **kwargs)
+    page.wait_for_function(f"Number(document.body.dataset.renders) > {before}")
+
+
+def test_connect_four_by_clicking_the_board(browser, tmp_path):
+    with BackgroundServer("palaestra/ConnectFour-v0", name="clicker", record_to=tmp_path,
+                          env_kwargs={"agent_player": 0}, seed=3) as url:
+        page = browser.new_page()
+        page.goto(url)
+        page.wait_for_function("Number(document.body.dataset.renders) >= 1")
+        assert "Win the game of connect four" in page.inner_text("#goal")
+        # a click, then undo from the page, then play the game out column by column
+        click_and_wait(page, '.board [data-row="0"][data-col="0"]')
+        assert page.get_attribute("body", "data-steps") == "1"
+        click_and_wait(page, "#undo")
+        assert page.get_attribute("body", "data-steps") == "0"
+        clicked = []
+        for _ in range(30):
+            if page.get_attribute("body", "data-done") == "true":
+                break
+            legal = [b.get_attribute("data-action") for b in page.query_selector_all("#legal button.legal")]
+            col = legal[len(clicked) % len(legal)]
+            clicked.append(col)
+            click_and_wait(page, f'.board [data-row="5"][data-col="{int(col) - 1}"]')
+            assert "Goal" not in page.inner_text("#goal") or True
+            assert page.is_visible("#goal")  # the goal stays in view
+        assert page.get_attribute("body", "data-done") == "true"
+        assert page.get_attribute("body", "data-recorded") == "1"
+        status = page.inner_text("#message")
+        page.close()
+    (ep,) = load(tmp_path)
+    assert ep.agent == "human:clicker" and ep.seed == 3
+    assert ep.actions == clicked  # the undone click is not in the recording
+    assert ep.steps[-1].terminated and ("Success" in status) == ep.success
+
+
+def _object_point(seed: int):
+    """A pixel inside and one outside the target object, as fractions of the image."""
+    env = gym.make("palaestra/Segmentation-v0")
+    env.reset(seed=seed)
+    mask = env.unwrapped.sample.mask
+    h, w = mask.shape
+    from scipy import ndimage
+
+    dist = ndimage.distance_transform_edt(mask)
+    y, x = np.unravel_index(np.argmax(dist), mask.shape)
+    outside = np.argwhere(ndimage.distance_transform_edt(~mask.astype(bool)) > 6)
+    oy, ox = outside[len(outside) // 2]
+    return ((x + 0.5) / w, (y + 0.5) / h), ((ox + 0.5) / w, (oy + 0.5) / h)
+
+
+def test_segmentation_by_clicking_the_image(browser, tmp_path):
+    (fx, fy), (gx, gy) = _object_point(seed=0)
+    with BackgroundServer("palaestra/Segmentation-v0", name="clicker", record_to=tmp_path, seed=0,
+                          env_kwargs={"terminate_on_success": False}) as url:
+        page = browser.new_page()
+        page.goto(url)
+        page.wait_for_function("Number(document.body.dataset.renders) >= 1")
+        page.wait_for_function("document.getElementById('scene') && document.getElementById('scene').complete "
+                               "&& document.getElementById('scene').width > 200")
+        box = page.query_selector("#scene").bounding_box()
+        before = renders(page)
+        page.mouse.click(box["x"] + fx * box["width"], box["y"] + fy * box["height"], button="left")
+        page.wait_for_function(f"Number(document.body.dataset.renders) > {before}")
+        before = renders(page)
+        page.mouse.click(box["x"] + gx * box["width"], box["y"] + gy * box["height"], button="right")
+        page.wait_for_function(f"Number(document.body.dataset.renders) > {before}")
+        assert "Clicks so far (2 of" in page.inner_text("#obs")
+        click_and_wait(page, "#finish")
+        assert page.get_attribute("body", "data-done") == "true"
+        page.close()
+    (ep,) = load(tmp_path)
+    assert ep.agent == "human:clicker"
+    assert [a.split(":")[0] for a in ep.actions] == ["Positive point", "Negative point", "Finish"]
+    x, y = (int(v) for v in ep.actions[0].split("(")[1].rstrip(")").split(","))
+    assert abs(x - fx * 1000) <= 8 and abs(y - fy * 1000) <= 8  # (x, y) = (column, row) on 0-999
+    assert ep.steps[1].info["iou"] > 0.5 and ep.final_image and ep.image_path(0).is_file()
+
+
+def test_tool_form_builds_a_call(browser, tmp_path):
+    with BackgroundServer("palaestra/ToolUse-v0", name="clicker", record_to=tmp_path, seed=0,
+                          env_kwargs={"tier": "single"}) as url:
+        page = browser.new_page()
+        page.goto(url)
+        page.wait_for_function("Number(document.body.dataset.renders) >= 1")
+        names = [o.get_attribute("value") for o in page.query_selector_all("#tool option")]
+        assert len(names) >= 3
+        page.select_option("#tool", names[0])
+        for field in page.query_selector_all(".tools .field input"):
+            field.fill("1")
+        click_and_wait(page, ".tools button[type=submit]")
+        accepted = page.get_attribute("body", "data-steps") == "1"
+        assert accepted or "Not accepted" in page.inner_text("#message")
+        page.fill("#answer", "I do not know.")
+        click_and_wait(page, "#answer-send")
+        assert page.get_attribute("body", "data-done") == "true"
+        page.close()
+    (ep,) = load(tmp_path)
+    import json
+
+    assert json.loads(ep.actions[-1]) == {"answer": "I do not know."}
+    if accepted:
+        assert json.loads(ep.actions[0])["name"] == names[0] and len(ep.actions) == 2
