@@ -9,7 +9,7 @@ from palaestra.core import InvalidAction
 from . import grading
 from .base import ToolEnvBase
 from .calls import GRAMMAR, result_text
-from .tasks import TIERS, expected_hash, make_task, task_ids, task_specs
+from .tasks import TIERS, expected_hash, make_task, task_ids, task_specs, template_hash
 from .world import TOOL_ORDER, TOOLS, ToolWorld
 
 
@@ -151,8 +151,10 @@ class ToolUseEnv(ToolEnvBase):
 
     def _finish(self) -> float:
         spec = self.task.data
+        db = self.world.db
+        db_hash = db.canonical_hash() if db.dirty else template_hash(self.world_seed)
         reward, details = grading.grade(
-            self.world.db.canonical_hash(), expected_hash(self.world_seed, self.task.id), self._answer,
+            db_hash, expected_hash(self.world_seed, self.task.id), self._answer,
             spec["outputs"], self._calls, spec["no_calls"])
         self._ended = True
         self._outcome = {"success": reward == 1.0, "grading": details}
@@ -195,6 +197,7 @@ class ToolUseEnv(ToolEnvBase):
             "task_id": self.task.id if self.task else None,
             "db": self.world.db.to_bytes() if self.world else None,
             "security": [dict(e) for e in self.world.security_log] if self.world else [],
+            "dirty": self.world.db.dirty if self.world else False,
             "messages": self.transcript(), "actions": json.loads(json.dumps(self._actions)),
             "steps": self._steps, "calls": self._calls, "ended": self._ended,
             "answer": self._answer, "outcome": json.loads(json.dumps(self._outcome)),
@@ -206,6 +209,7 @@ class ToolUseEnv(ToolEnvBase):
         self.task = make_task(self.world_seed, state["task_id"])
         self._new_world(state["db"])
         self.world.db.security_log[:] = [dict(e) for e in state["security"]]
+        self.world.db.dirty = bool(state["dirty"])
         self._messages = [dict(m) for m in state["messages"]]
         self._actions = json.loads(json.dumps(state["actions"]))
         self._steps, self._calls, self._ended = state["steps"], state["calls"], state["ended"]

@@ -47,7 +47,7 @@ def describe_output(expected: dict) -> str:
         return repr(expected["text"])
     if "number" in expected:
         tol = expected.get("tol", 0)
-        return f"{expected['number']}" + (f" (±{tol})" if tol else "")
+        return f"{float(expected['number']):g}" + (f" (±{tol:g})" if tol else "")
     return "one of " + ", ".join(repr(p) for p in expected["any"])
 
 

@@ -66,6 +66,7 @@ class EpisodeDatabase:
         self._denied: list[str] = []
         self.security_log: list[dict] = []
         self._deadline = None
+        self.dirty = False  # True once a write changed a row (else the data is the template's)
         self.conn.set_authorizer(self._authorize)
         self.conn.set_progress_handler(self._progress, 1000)
 
@@ -130,7 +131,9 @@ class EpisodeDatabase:
         before = self.conn.total_changes
         self._run(sql, params, mode="tool")
         self.conn.commit()
-        return self.conn.total_changes - before
+        changed = self.conn.total_changes - before
+        self.dirty = self.dirty or changed > 0
+        return changed
 
     def user_query(self, sql: str, max_rows: int = 50) -> dict:
         """The agent's read-only SQL: columns, rows (at most ``max_rows``), truncated flag."""
@@ -145,6 +148,7 @@ class EpisodeDatabase:
 
     def canonical_hash(self) -> str:
         """sha256 of every table's rows in primary-key order (tau-bench's end-state hash)."""
+        self._mode = "tool"
         return hash_connection(self.conn)
 
     def close(self):
@@ -152,15 +156,12 @@ class EpisodeDatabase:
 
 
 def hash_connection(conn: sqlite3.Connection) -> str:
+    """sha256 over every table's rows in primary-key order (authorizer-safe: reads only)."""
     digest = hashlib.sha256()
-    authorizer_free = sqlite3.connect(":memory:")
-    try:
-        conn.backup(authorizer_free)
-        tables = [r[0] for r in authorizer_free.execute(
-            "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
-        for table in tables:
-            rows = authorizer_free.execute(f'SELECT * FROM "{table}" ORDER BY 1').fetchall()
-            digest.update(json.dumps([table, [list(r) for r in rows]], default=str).encode())
-    finally:
-        authorizer_free.close()
+    tables = [r[0] for r in conn.execute(
+        "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+    for table in tables:
+        digest.update(table.encode() + b"\x00")
+        for row in conn.execute(f'SELECT * FROM "{table}" ORDER BY 1'):
+            digest.update(json.dumps(list(row), default=str).encode() + b"\n")
     return digest.hexdigest()

@@ -341,6 +341,16 @@ def task_specs(world_seed: int = 0) -> dict[str, dict]:
 _HASHES: dict[tuple[int, str], str] = {}
 
 
+@functools.lru_cache(maxsize=None)
+def template_hash(world_seed: int = 0) -> str:
+    """The canonical hash of the untouched world database."""
+    world = ToolWorld(world_seed)
+    try:
+        return world.db.canonical_hash()
+    finally:
+        world.db.close()
+
+
 def expected_hash(world_seed: int, task_id: str) -> str:
     """The database hash after replaying the oracle's calls (tau-bench's gold end state)."""
     key = (world_seed, task_id)
