@@ -126,21 +126,23 @@ function chessBoard(b, legal) {
   return g;
 }
 function chessClick(sq, legal) {
+  const starts = [...legal].some((m) => m.startsWith(sq));
   if (chessFrom === null || chessFrom === sq) {
-    const starts = [...legal].some((m) => m.startsWith(sq));
-    chessFrom = chessFrom === sq || !starts ? null : sq;
-    if (!starts && chessFrom === null && sq !== chessFrom) showMessage(`No legal move starts on ${sq}.`, "bad");
+    if (chessFrom === sq) chessFrom = null;
+    else if (!starts) { showMessage(`No legal move starts on ${sq}.`, "bad"); return; }
+    else chessFrom = sq;
+    document.body.dataset.selected = chessFrom || "";
     renderWidget(S); return;
   }
   const uci = chessFrom + sq;
-  const from = chessFrom; chessFrom = null;
+  const from = chessFrom; chessFrom = null; document.body.dataset.selected = "";
   if (legal.has(uci)) return act(uci);
   const promo = ["q", "r", "b", "n"].map((p) => uci + p).filter((m) => legal.has(m));
   if (promo.length) {
     const choice = (window.prompt("Promote to (q, r, b, n)?", "q") || "q").toLowerCase();
     return act(legal.has(uci + choice) ? uci + choice : promo[0]);
   }
-  if ([...legal].some((m) => m.startsWith(sq))) { chessFrom = sq; renderWidget(S); return; }
+  if (starts) { chessFrom = sq; document.body.dataset.selected = sq; renderWidget(S); return; }
   showMessage(`${from}→${sq} is not legal.`, "bad"); renderWidget(S);
 }
 
