@@ -46,3 +46,19 @@ def test_quit_records_nothing(tmp_path):
     results = play_terminal("palaestra/ConnectFour-v0", record_to=tmp_path,
                             input_fn=scripted(buf, ["4", "quit"]), console=Console(file=buf))
     assert results == [] and list(load(tmp_path)) == []
+
+
+def test_cli_play_reads_stdin_and_records(tmp_path):
+    from typer.testing import CliRunner
+
+    from palaestra.cli import app
+
+    moves = "help\n" + "1\n2\n3\n4\n5\n6\n7\n" * 7 + "n\n"
+    res = CliRunner().invoke(app, ["play", "palaestra/ConnectFour-v0", "--name", "cli", "--out", str(tmp_path),
+                                   "--env-opt", "agent_player=0"], input=moves)
+    assert res.exit_code == 0, res.output
+    (ep,) = load(tmp_path)
+    assert ep.agent == "human:cli" and ep.steps[-1].terminated
+    assert "recorded 1 episode" in res.output
+    res = CliRunner().invoke(app, ["play", "palaestra/ConnectFour-v0", "--no-record"], input="quit\n")
+    assert res.exit_code == 0 and "recorded" not in res.output

@@ -137,3 +137,30 @@ def test_tool_form_builds_a_call(browser, tmp_path):
     assert json.loads(ep.actions[-1]) == {"answer": "I do not know."}
     if accepted:
         assert json.loads(ep.actions[0])["name"] == names[0] and len(ep.actions) == 2
+
+
+def test_chess_from_to_squares_and_hex_cells(browser, tmp_path):
+    with BackgroundServer("palaestra/Chess-v0", name="clicker", record_to=tmp_path / "chess",
+                          env_kwargs={"agent_player": 0}, seed=2) as url:
+        page = browser.new_page()
+        page.goto(url)
+        page.wait_for_function("Number(document.body.dataset.renders) >= 1")
+        page.click('[data-square="g1"]')
+        assert page.get_attribute("body", "data-selected") == "g1"
+        assert {e.get_attribute("data-square") for e in page.query_selector_all(".sq.target")} == {"f3", "h3"}
+        click_and_wait(page, '[data-square="f3"]')
+        assert page.get_attribute("body", "data-steps") == "1"
+        assert "♘" in page.inner_text('[data-square="f3"]')
+        page.click('[data-square="e7"]')  # a black piece: no legal move starts there
+        assert "No legal move starts on e7" in page.inner_text("#message")
+        page.close()
+    with BackgroundServer("palaestra/Hex-v0", name="clicker", record_to=tmp_path / "hex",
+                          env_kwargs={"board_size": 5, "agent_player": 0}, seed=0) as url:
+        page = browser.new_page()
+        page.goto(url)
+        page.wait_for_function("Number(document.body.dataset.renders) >= 1")
+        click_and_wait(page, '[data-cell="c3"]')
+        assert "x" in page.get_attribute('[data-cell="c3"]', "class")
+        page.close()
+    # episodes still in flight are not recorded; the recorder holds no partial line
+    assert list(load(tmp_path)) == []

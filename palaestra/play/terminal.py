@@ -59,7 +59,7 @@ def play_terminal(env_id: str, name: str = "anonymous", env_kwargs: dict | None 
                     again = human.input_fn("play again? [Y/n] ").strip().lower()
                 except EOFError:
                     break
-                if again in ("n", "no", "q", "quit"):
+                if again not in ("", "y", "yes"):
                     break
     finally:
         env.close()
