@@ -145,6 +145,46 @@ class ToolEnvBase(PalaestraEnv):
             self._say("call", call_text(calls[0]))
         return calls
 
+    # ---- random actions (RandomAgent, MCTS rollouts) ---------------------------------------
+    _WORDS = ("status", "order", "return", "policy", "kettle", "meeting", "report", "file", "note", "alpha")
+
+    def _sample_value(self, name: str, prop: dict, rng: random.Random):
+        if "enum" in prop and prop["enum"]:
+            return rng.choice(prop["enum"])
+        kind = prop.get("type")
+        if kind == "integer":
+            return rng.randint(0, 10)
+        if kind == "number":
+            return round(rng.uniform(0, 100), 2)
+        if kind == "boolean":
+            return rng.random() < 0.5
+        if kind == "array":
+            return []
+        if kind == "object":
+            return {}
+        return rng.choice(self._WORDS)
+
+    def _sample_tools(self) -> list:
+        """(name, JSON-schema parameters) of the tools a random action may call."""
+        return []
+
+    def sample_action(self, rng: random.Random):
+        """A random valid action: a schema-valid call of a random tool, sometimes a final answer."""
+        tools = self._sample_tools()
+        if not tools or rng.random() < 0.15:
+            return {"answer": " ".join(rng.choice(self._WORDS) for _ in range(rng.randint(1, 4)))}
+        name, params = rng.choice(tools)
+        props = params.get("properties", {})
+        required = set(params.get("required", []))
+        args = {p: self._sample_value(p, prop, rng) for p, prop in props.items()
+                if p in required or rng.random() < 0.3}
+        action = {"name": name, "arguments": args}
+        try:
+            self._check(canonical_action(action))
+        except InvalidAction:
+            return {"answer": "I cannot do that."}
+        return action
+
     @staticmethod
     def _json(value) -> str:
         return json.dumps(value, ensure_ascii=False, default=str)

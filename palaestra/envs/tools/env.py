@@ -100,6 +100,28 @@ class ToolUseEnv(ToolEnvBase):
             return plan[done:]
         return plan
 
+    def _sample_tools(self) -> list:
+        return [(name, TOOLS[name].parameters) for name in TOOL_ORDER]
+
+    def _sample_value(self, name, prop, rng):
+        import datetime as dt
+
+        ranges = {"order_id": (1001, 1300), "customer_id": (1, 60), "product_id": (1, 42), "quantity": (1, 20),
+                  "duration_min": (15, 120)}
+        if name in ranges:
+            return rng.randint(*ranges[name])
+        if "date" in name:
+            return (self.world.today + dt.timedelta(days=rng.randint(-30, 60))).isoformat()
+        if name == "time":
+            return f"{rng.randint(8, 18):02d}:{rng.choice(['00', '30'])}"
+        if name == "expression":
+            return f"{rng.randint(1, 99)} {rng.choice('+-*/')} {rng.randint(1, 99)}"
+        if name in ("from_unit", "to_unit"):
+            return rng.choice(["meter", "foot", "kilogram", "pound", "liter", "gallon"])
+        if name == "query" and prop.get("description", "").startswith("one SELECT"):
+            return rng.choice(["SELECT id, status FROM orders LIMIT 5", "SELECT count(*) FROM customers"])
+        return super()._sample_value(name, prop, rng)
+
     def tool_schemas(self) -> list[dict]:
         """The tools in OpenAI's ``tools`` format."""
         return [TOOLS[name].schema() for name in TOOL_ORDER]

@@ -109,6 +109,9 @@ class BFCLEnv(ToolEnvBase):
             lines += [json.dumps(f, ensure_ascii=False) for f in self._functions]
         return "\n".join(lines)
 
+    def _sample_tools(self) -> list:
+        return [(d["name"], bfcl_tool(d).parameters) for d in self._functions]
+
     def tool_schemas(self) -> list[dict]:
         """The current functions in OpenAI's ``tools`` format (BFCL types mapped to JSON schema)."""
         return [bfcl_tool(f).schema() for f in self._functions]
