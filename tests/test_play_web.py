@@ -164,3 +164,27 @@ def test_chess_from_to_squares_and_hex_cells(browser, tmp_path):
         page.close()
     # episodes still in flight are not recorded; the recorder holds no partial line
     assert list(load(tmp_path)) == []
+
+
+def test_webshop_text_page_by_search_box_and_buttons(browser, tmp_path):
+    """A person shops with the search box and the page's buttons, as the oracle would."""
+    env = gym.make("palaestra/WebShop-v0", text=True)
+    env.reset(seed=0)
+    plan = env.unwrapped.oracle_plan()
+    env.close()
+    with BackgroundServer("palaestra/WebShop-v0", name="shopper", record_to=tmp_path, seed=0) as url:
+        page = browser.new_page()
+        page.goto(url)
+        page.wait_for_function("Number(document.body.dataset.renders) >= 1")
+        for action in plan:
+            verb, arg = action[:-1].split("[", 1)
+            if verb == "search":
+                page.fill("#search", arg)
+                click_and_wait(page, "#search-go")
+            else:
+                click_and_wait(page, f'button.clickable[data-label="{arg}"]')
+        assert page.get_attribute("body", "data-done") == "true"
+        assert "Success" in page.inner_text("#message")
+        page.close()
+    (ep,) = load(tmp_path)
+    assert ep.actions == plan and ep.success and ep.agent == "human:shopper"

@@ -141,6 +141,9 @@ class PlaySession:
             if has_image else None,
             "point_clicks": has_image and _takes_points(base),
             "tools": tools() if callable(tools) else None,
+            # text-mode web pages: bracketed labels become buttons, search[...] a search box
+            "clickables": list(self.info.get("clickables") or []) or None,
+            "search_box": "search[" in (getattr(base, "instructions", "") or ""),
             "done": self.done,
             "return": self.ret,
             "steps": self.steps,

@@ -68,6 +68,7 @@ function renderWidget(s) {
   if (s.board) { w.append(board(s.board)); return; }
   if (s.image) { w.append(imageWidget(s)); }
   if (s.tools) { w.append(toolsForm(s.tools)); }
+  if (s.clickables || s.search_box) { w.append(webPage(s)); }
   w.style.display = w.childElementCount ? "" : "none";
 }
 
@@ -166,6 +167,23 @@ function imageWidget(s) {
       el("div", { class: "imghelp", text: "Left click: positive point (inside the object). Right click: negative point (background)." }),
       el("button", { id: "finish", type: "button", class: "primary", onclick: () => act("Finish") }, "Finish"));
   } else box.append(wrap);
+  return box;
+}
+
+// ---- text-mode web pages (WebShop): search box and bracketed labels as buttons -------
+function webPage(s) {
+  const box = el("div", { class: "tools webpage" });
+  if (s.search_box) {
+    const q = el("input", { id: "search", placeholder: "search the shop" });
+    const go = () => act(`search[${q.value}]`);
+    q.addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); go(); } });
+    box.append(el("h3", { text: "Search" }), el("div", { class: "row" }, q, el("button", { id: "search-go", type: "button", class: "primary", onclick: go }, "Search")));
+  }
+  if (s.clickables) {
+    const list = el("div", { class: "clickables" });
+    for (const label of s.clickables) list.append(el("button", { type: "button", class: "clickable", "data-label": label, onclick: () => act(`click[${label}]`) }, label));
+    box.append(el("h3", { text: "On this page" }), list);
+  }
   return box;
 }
 
