@@ -143,6 +143,18 @@ class Browser:
         self.launches += 1
         return self.launches > 1
 
+    def open_tab(self, origin: str, **kwargs) -> tuple["Tab", bool]:
+        """A new Tab; relaunches Chromium if it died (crash, OOM kill). Returns (tab, restarted)."""
+        from playwright.sync_api import Error as PlaywrightError
+
+        restarted = self.ensure()
+        try:
+            return Tab(self, origin, **kwargs), restarted
+        except PlaywrightError:
+            self.browser = None  # it died since the last check: start a new one
+            self.ensure()
+            return Tab(self, origin, **kwargs), True
+
     def new_context(self, origin: str):
         """A fresh, confined context: only ``origin`` is reachable, no downloads, no pop-ups."""
         context = self.browser.new_context(accept_downloads=False, viewport={"width": 1024, "height": 768},

@@ -111,7 +111,7 @@ class MiniWoBEnv(PalaestraEnv):
         self._obs = ""
 
     # ---- browser plumbing ----------------------------------------------------------------
-    def _ensure(self) -> None:
+    def _open(self, seed: int) -> None:
         from .browser import Browser
         from .server import BackgroundServer
 
@@ -119,15 +119,12 @@ class MiniWoBEnv(PalaestraEnv):
             self._server = BackgroundServer(miniwob_app()).start()
         if self._browser is None:
             self._browser = Browser(headless=self.headless)
-        self._restarted = self._browser.ensure()
-
-    def _open(self, seed: int) -> None:
-        from .browser import Tab
-
-        self._ensure()
         if self._tab is not None:
             self._tab.close()
-        self._tab = Tab(self._browser, self._server.origin, timeout_ms=self.timeout_ms, screenshot=self.screenshot)
+            self._tab = None
+        self._tab, self._restarted = self._browser.open_tab(
+            self._server.origin, timeout_ms=self.timeout_ms, screenshot=self.screenshot
+        )
         self._tab.page.goto(f"{self._server.origin}/miniwob/{self.task_name}.html", wait_until="load")
         self._tab.page.evaluate(_START_JS, str(seed))
         self._tab.page.wait_for_function("() => WOB_TASK_READY !== false", timeout=self.timeout_ms)

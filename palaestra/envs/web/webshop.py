@@ -416,7 +416,7 @@ class WebShopEnv(PalaestraEnv):
             self._browser_set_state(state["page"])
 
     # ---- browser mode (see browser.py) ---------------------------------------------------
-    def _ensure_browser(self) -> None:
+    def _new_tab(self) -> None:
         from .browser import Browser
         from .shop.server import ShopServer
 
@@ -425,16 +425,15 @@ class WebShopEnv(PalaestraEnv):
             self._server.start()
         if self._browser is None:
             self._browser = Browser(headless=self.headless)
-        self._browser_restarted = self._browser.ensure()
-
-    def _browser_reset(self) -> None:
-        from .browser import Tab
-
-        self._ensure_browser()
         if self._tab is not None:
             self._tab.close()
-        self._tab = Tab(self._browser, self._server.origin, timeout_ms=self.timeout_ms,
-                        cookies={"sid": self._sid}, screenshot=self.screenshot)
+            self._tab = None
+        self._tab, self._browser_restarted = self._browser.open_tab(
+            self._server.origin, timeout_ms=self.timeout_ms, cookies={"sid": self._sid}, screenshot=self.screenshot
+        )
+
+    def _browser_reset(self) -> None:
+        self._new_tab()
         self._tab.goto("/")
         self._error = ""
         self._render_obs()
@@ -455,14 +454,8 @@ class WebShopEnv(PalaestraEnv):
         self._finish_if_bought()
 
     def _browser_set_state(self, page_state: dict) -> None:
-        from .browser import Tab
-
-        self._ensure_browser()
         if self._tab is None or not self._tab.alive():
-            if self._tab is not None:
-                self._tab.close()
-            self._tab = Tab(self._browser, self._server.origin, timeout_ms=self.timeout_ms,
-                            cookies={"sid": self._sid}, screenshot=self.screenshot)
+            self._new_tab()
         self._tab.set_state(page_state)
         self._render_obs()
 
