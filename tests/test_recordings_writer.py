@@ -248,3 +248,16 @@ def test_sigkill_at_an_arbitrary_moment_leaves_only_whole_episodes(tmp_path):
     assert [e.seed for e in eps] == list(range(len(eps)))
     for e in eps:
         assert e.length == len(e.steps) > 0 and (e.steps[-1].terminated or e.steps[-1].truncated)
+
+
+def test_typed_episodes_feed_the_training_reader(tmp_path):
+    """Episode objects convert back to the recorded dicts (``"return"`` included)."""
+    from palaestra.training.episodes import read_episodes
+
+    record(tmp_path, 2)
+    typed = list(load(tmp_path))
+    raw = list(load_dicts(tmp_path))
+    assert [e.to_dict() for e in typed] == raw
+    converted = read_episodes(typed)
+    assert [e["return"] for e in converted] == [d["return"] for d in raw]
+    assert [len(e["steps"]) for e in converted] == [d["length"] for d in raw]

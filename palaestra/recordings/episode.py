@@ -71,24 +71,31 @@ class Step:
         return max(self.search, key=lambda c: (c.get("q") is not None, c.get("q") or 0.0))
 
 
-@dataclass
 class Episode:
-    episode_id: str
-    env_id: str
-    task_id: str | None
-    seed: int | None
-    goal: str | None
-    agent: str
-    steps: list[Step]
-    final_observation: str
-    return_: float
-    success: bool
-    length: int
-    created: str
-    final_image: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-    #: the recording folder the episode was read from (resolves image paths)
-    root: Path | None = field(default=None, repr=False, compare=False)
+    """One recorded episode (a plain class, not a dataclass: ``"return"`` is a keyword,
+    so ``dataclasses.asdict`` could not give the recording's keys; use :meth:`to_dict`)."""
+
+    __slots__ = ("episode_id", "env_id", "task_id", "seed", "goal", "agent", "steps", "final_observation",
+                 "return_", "success", "length", "created", "final_image", "extra", "root")
+
+    def __init__(self, episode_id: str, env_id: str, task_id: str | None, seed: int | None, goal: str | None,
+                 agent: str, steps: list[Step], final_observation: str, return_: float, success: bool,
+                 length: int, created: str, final_image: str | None = None, extra: dict | None = None,
+                 root: Path | None = None):
+        self.episode_id, self.env_id, self.task_id, self.seed = episode_id, env_id, task_id, seed
+        self.goal, self.agent, self.steps = goal, agent, steps
+        self.final_observation, self.return_, self.success = final_observation, return_, success
+        self.length, self.created, self.final_image = length, created, final_image
+        self.extra = dict(extra or {})
+        #: the recording folder the episode was read from (resolves image paths)
+        self.root = root
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Episode) and self.to_dict() == other.to_dict()
+
+    def __repr__(self) -> str:
+        return (f"Episode(env_id={self.env_id!r}, task_id={self.task_id!r}, seed={self.seed!r}, agent={self.agent!r}, "
+                f"length={self.length}, return={self.return_!r}, success={self.success!r})")
 
     @classmethod
     def from_dict(cls, d: dict, root: Path | None = None) -> "Episode":
