@@ -112,3 +112,17 @@ def test_episodes_are_isolated_from_each_other_and_from_the_template():
     b.reset(options={"task": "state-000"})
     assert b.world.call("get_order", {"order_id": order_id})["status"] == "pending"
     assert _sha(template) == before
+
+
+@pytest.mark.skipif(__import__("importlib").util.find_spec("bfcl_eval") is None,
+                    reason="bfcl-eval is not installed: pip install --no-deps bfcl-eval")
+def test_bfcl_api_calls_that_would_run_for_minutes_are_refused():
+    from palaestra.envs.tools.bfcl.env import BFCLEnv
+
+    env = BFCLEnv(category="multi_turn_base")
+    tid = next(t for t in env.task_ids if "MathAPI" in env.entries[t]["involved_classes"])
+    env.reset(options={"task": tid})
+    env.step({"name": "power", "arguments": {"base": 10, "exponent": 10**9}})
+    assert "exceeds the sandbox's limit" in env.transcript()[-1]["content"]
+    env.step({"name": "power", "arguments": {"base": 2, "exponent": 10}})
+    assert "1024" in env.transcript()[-1]["content"]

@@ -161,7 +161,10 @@ def _build_template(conn: sqlite3.Connection, world_seed: int) -> None:
 @functools.lru_cache(maxsize=None)
 def template_path(world_seed: int = 0) -> str:
     """Path of the world's read-only template database (built on first use)."""
-    path = cache_dir() / f"world-v{WORLD_VERSION}-seed{world_seed}.sqlite"
+    from importlib.metadata import version
+
+    # the data comes from Faker: a different Faker version may draw other names
+    path = cache_dir() / f"world-v{WORLD_VERSION}-seed{world_seed}-faker{version('faker')}.sqlite"
     if not path.exists():
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
         os.close(fd)

@@ -57,6 +57,9 @@ class APIWorld:
     def call(self, name: str, arguments: dict) -> str:
         if name not in self.methods:
             return f"Error during execution: name '{name}' is not defined"
+        too_big = _runaway(name, arguments)
+        if too_big:
+            return f"Error during execution: {too_big}"
         try:
             result = getattr(self.instances[self.methods[name]], name)(**arguments)
         except Exception as exc:  # noqa: BLE001 - BFCL reports every execution error as a result
@@ -79,6 +82,19 @@ class APIWorld:
         world.instances = pickle.loads(blob)
         world._index()
         return world
+
+
+#: arguments that would make BFCL's Python methods run for minutes (big-int powers,
+#: arbitrary-precision roots): refused, as a per-call time limit cannot stop a C loop
+_LIMITS = {("power", "exponent"): 1000, ("square_root", "precision"): 1000, ("round_number", "decimal_places"): 1000}
+
+
+def _runaway(name: str, arguments: dict) -> str | None:
+    for (fn, param), limit in _LIMITS.items():
+        value = arguments.get(param)
+        if fn == name and isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) > limit:
+            return f"{param}={value} exceeds the sandbox's limit of {limit}"
+    return None
 
 
 def parse_ground_truth(text: str, world: APIWorld) -> dict:
