@@ -188,3 +188,35 @@ def test_webshop_text_page_by_search_box_and_buttons(browser, tmp_path):
         page.close()
     (ep,) = load(tmp_path)
     assert ep.actions == plan and ep.success and ep.agent == "human:shopper"
+
+
+def test_cli_play_web_serves_on_localhost(tmp_path):
+    """`palaestra play ID --ui web` as a real process: the page and the API answer on 127.0.0.1."""
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    from palaestra.play.web import free_port
+
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-c", "from palaestra.cli import main; main()", "play", "palaestra/ConnectFour-v0", "--ui", "web",
+                             "--no-open", "--port", str(port), "--out", str(tmp_path), "--name", "web"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        for _ in range(300):
+            try:
+                state = httpx.get(url + "/api/state", timeout=1).json()
+                break
+            except httpx.HTTPError:
+                assert proc.poll() is None, proc.stdout.read()
+                time.sleep(0.1)
+        assert state["env_id"] == "palaestra/ConnectFour-v0" and state["player"] == "web"
+        assert "palaestra play" in httpx.get(url + "/").text
+        after = httpx.post(url + "/api/act", json={"action": "4"}).json()
+        assert after["steps"] == 1 and after["recording"] == str(tmp_path)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)

@@ -261,3 +261,13 @@ def test_typed_episodes_feed_the_training_reader(tmp_path):
     converted = read_episodes(typed)
     assert [e["return"] for e in converted] == [d["return"] for d in raw]
     assert [len(e["steps"]) for e in converted] == [d["length"] for d in raw]
+
+
+def test_episodes_with_other_kwargs_than_the_folder_say_so(tmp_path):
+    record(tmp_path, 1, text=True)
+    env = RecordEpisodes(gym.make(ENV, text=True, agent_player=1), tmp_path, agent_name="random")
+    run_episode(env, RandomAgent(seed=0), seed=7)
+    env.close()
+    first, second = load_dicts(tmp_path)
+    assert "env_kwargs" not in first and second["env_kwargs"] == {"text": True, "agent_player": 1}
+    assert read_meta(tmp_path)["env_kwargs"] == {"text": True}

@@ -208,6 +208,10 @@ def to_minari(path: str | Path, dataset_id: str, out: str | Path | None = None,
     buffers = []
     for file in files:
         for ep in load_dicts(file):
+            own = {k: v for k, v in ep.get("env_kwargs", meta.get("env_kwargs", {})).items() if k not in _VIEW_KWARGS}
+            if own != kwargs:
+                raise ValueError(f"episode {ep['episode_id']} was recorded with env kwargs {own}, the folder's first "
+                                 f"with {kwargs}: a Minari dataset has one env; export them separately.")
             last = ep["steps"][-1] if ep["steps"] else None
             if last is not None and last["truncated"] and "invalid_action" in last["info"]:
                 report["skipped_episodes"] += 1  # ended by invalid text: no native counterpart

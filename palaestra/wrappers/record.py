@@ -208,7 +208,10 @@ class RecordEpisodes(gym.Wrapper):
                     f"{self.path} holds recordings of {meta.get('env_id')!r}, not {self.env_id!r}: "
                     "record each env into its own folder."
                 )
+            # other kwargs than the folder's first writer: every episode says which
+            self._own_kwargs = meta.get("env_kwargs") != self.env_kwargs
             return
+        self._own_kwargs = False
         meta = {
             "format": FORMAT_VERSION,
             "env_id": self.env_id,
@@ -296,6 +299,8 @@ class RecordEpisodes(gym.Wrapper):
             "steps": [],
             "created": _now(),
         }
+        if self._own_kwargs:
+            self._episode["env_kwargs"] = self.env_kwargs
         if options:
             opts = jsonable(options)
             if opts is not _SKIP and opts:
