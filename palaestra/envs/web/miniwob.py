@@ -146,8 +146,7 @@ class MiniWoBEnv(PalaestraEnv):
         self._open(self._seed)
         self._actions = []
         self._steps, self._done, self._reward, self._raw, self._error, self._reason = 0, False, 0.0, 0.0, "", None
-        self.task = Task(id=f"miniwob.{self.task_name}:{self._seed}", goal=self._goal, split="test",
-                         data={"task": self.task_name, "seed": self._seed}, validator=_validate)
+        self.task = self._make_task()
         self._render()
         return self._obs, self._info()
 
@@ -247,9 +246,14 @@ class MiniWoBEnv(PalaestraEnv):
         self._actions = list(state["actions"])
         self._steps, self._done, self._reward = state["steps"], state["done"], state["reward"]
         self._raw, self._error, self._reason = state["raw"], state["error"], state["reason"]
-        self.task = Task(id=f"miniwob.{self.task_name}:{self._seed}", goal=self._goal, split="test",
-                         data={"task": self.task_name, "seed": self._seed}, validator=_validate)
+        self.task = self._make_task()
         self._render()
+
+    def _make_task(self) -> Task:
+        oracle = _ORACLES.get(self.task_name)
+        return Task(id=f"miniwob.{self.task_name}:{self._seed}", goal=self._goal, split="test",
+                    data={"task": self.task_name, "seed": self._seed}, validator=_validate,
+                    oracle=(lambda env: oracle(env._goal, env._tab.nodes)) if oracle else None)
 
     def image(self):
         if not self.screenshot or self._tab is None:
@@ -280,5 +284,33 @@ def _validate(env) -> tuple[float, bool, dict]:
     raw = float(result["raw"]) if result["done"] else 0.0
     return raw, bool(result["done"]), {"reason": result["reason"]}
 
+
+def _button(nodes, name=None):
+    return next(n for n in nodes if n.role == "button" and (name is None or n.name == name))
+
+
+def _oracle_click_button(goal, nodes):
+    import re
+
+    name = re.search(r'"(.*)"', goal).group(1)
+    return [f"click({_button(nodes, name).id})"]
+
+
+def _oracle_enter_text(goal, nodes):
+    import re
+
+    from .browser import _q
+
+    text = re.search(r'Enter "(.*)" into', goal).group(1)
+    box = next(n for n in nodes if n.role == "textbox")
+    return [f"fill({box.id}, {_q(text)})", f"click({_button(nodes).id})"]
+
+
+# oracles (BrowserGym's "cheat") for a few pages; the others have none
+_ORACLES = {
+    "click-test": lambda goal, nodes: [f"click({_button(nodes).id})"],
+    "click-button": _oracle_click_button,
+    "enter-text": _oracle_enter_text,
+}
 
 __all__ = ["MiniWoBEnv"]
