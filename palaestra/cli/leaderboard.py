@@ -16,9 +16,12 @@ def _agents(values, agent_opt):
     from palaestra.leaderboard.spec import parse_agents
 
     try:
-        return parse_agents(values, parse_opts(agent_opt))
+        specs = parse_agents(values, parse_opts(agent_opt))
+        for spec in specs:
+            spec.factory()  # fail now on an unknown name, not in every worker
     except ValueError as err:
         raise typer.BadParameter(str(err)) from err
+    return specs
 
 
 def _check_envs(env_ids: list[str]):
@@ -121,6 +124,7 @@ def leaderboard_cmd(
     env: list[str] = typer.Option(None, "--env", help="Only these env ids (repeatable)."),
     db: str = typer.Option(_DEFAULT_DB, help=_DB_HELP),
     html: Optional[str] = typer.Option(None, "--html", help="Also write a static HTML page here."),
+    screenshot: Optional[str] = typer.Option(None, "--screenshot", help="With --html: a PNG of the page (Chromium)."),
     bootstrap: int = typer.Option(500, min=0, help="Bootstrap resamples for rating intervals."),
     seed: int = typer.Option(0, help="Seed of the bootstrap."),
 ):
@@ -141,6 +145,12 @@ def leaderboard_cmd(
 
         path = write_html(summary, html)
         console.print(f"HTML leaderboard: [bold]{path}[/]")
+        if screenshot:
+            from palaestra.leaderboard.html import screenshot as shoot
+
+            console.print(f"Screenshot: [bold]{shoot(path, screenshot)}[/]")
+    elif screenshot:
+        raise typer.BadParameter("--screenshot needs --html PATH (the page to photograph).")
 
 
 def register(app: typer.Typer) -> None:

@@ -175,3 +175,29 @@ def write_html(summary: Summary, path: str | Path, **kwargs) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(render_html(summary, **kwargs), encoding="utf-8")
     return path
+
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+def screenshot(html_path: str | Path, png_path: str | Path, width: int = 1200) -> Path:
+    """A full-page PNG of the page, taken with headless Chromium (Debian's) through Playwright."""
+    import shutil
+
+    from playwright.sync_api import sync_playwright
+
+    exe = shutil.which("chromium") or shutil.which("chromium-browser")
+    if exe is None:
+        raise RuntimeError("the screenshot needs Chromium: apt-get install -y chromium")
+    png_path = Path(png_path)
+    png_path.parent.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": width, "height": 800})
+            page.goto(Path(html_path).resolve().as_uri())
+            page.screenshot(path=str(png_path), full_page=True)
+        finally:
+            browser.close()
+    return png_path
