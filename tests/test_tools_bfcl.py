@@ -123,6 +123,33 @@ def test_irrelevance_needs_an_explicit_abstention(single_env):
     assert term and reward == 1.0 and info["success"]
 
 
+def _variants(action):
+    """Answers BFCL accepts as well: strings in other case and spacing, parallel calls reordered."""
+    calls = copy.deepcopy(action if isinstance(action, list) else [action])
+    for c in calls:
+        for k, v in c["arguments"].items():
+            if isinstance(v, str):
+                c["arguments"][k] = " " + v.upper().replace(" ", " _ ") + "."
+    out = [("string normalisation", calls if isinstance(action, list) else calls[0])]
+    if isinstance(action, list) and len(action) > 1:
+        out.append(("reordered", list(reversed(action))))
+    return out
+
+
+def test_accepted_variants_score_one(single_env):
+    env = single_env
+    rng = random.Random(2)
+    ids = [t for t in env.task_ids if env.entries[t].get("ground_truth") and t not in UNSATISFIABLE]
+    kinds = set()
+    for tid in rng.sample(ids, 400):
+        gt = _oracle(env, tid)[0]
+        for kind, action in _variants(gt):
+            reward, info = _run(env, tid, [action])
+            assert reward == 1.0, (tid, kind, action, info["verdict"])
+            kinds.add(kind)
+    assert kinds == {"string normalisation", "reordered"}
+
+
 @pytest.fixture(scope="module")
 def bfcl_ast_checker():
     """BFCL's own ast_checker, importable once its model-config module is stubbed."""
@@ -161,7 +188,8 @@ def test_checker_agrees_with_bfcl_verdict_by_verdict(single_env, bfcl_ast_checke
         for tid in rng.sample(ids, min(60, len(ids))):
             e = env.entries[tid]
             gt = _oracle(env, tid)[0]
-            candidates = [("ground truth", gt)] + _perturbations(e, gt) if tid not in UNSATISFIABLE else [("gt", gt)]
+            candidates = [("ground truth", gt)] + _variants(gt) + _perturbations(e, gt) \
+                if tid not in UNSATISFIABLE else [("gt", gt)]
             for kind, action in candidates:
                 calls = action if isinstance(action, list) else [action]
                 model = [{c["name"]: c["arguments"]} for c in calls]

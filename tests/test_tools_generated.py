@@ -103,3 +103,14 @@ def test_snapshot_restores_database_and_conversation_in_a_fresh_env():
     obs_b = [fresh.step(a) for a in plan]
     assert [o[:4] for o in obs_a] == [o[:4] for o in obs_b]
     assert obs_b[-1][4]["success"]
+
+
+def test_task_validate_grades_the_episode_as_it_stands():
+    env = ToolUseEnv(tier="single")
+    env.reset(options={"task": "single-002"})
+    reward, done, details = env.task.validate(env)
+    assert (reward, done) == (0.0, False) and details["answered"] is False
+    for action in env.task.solve(env):
+        env.step(action)
+    reward, done, details = env.task.validate(env)
+    assert (reward, done) == (1.0, True) and details["partial"] == 1.0

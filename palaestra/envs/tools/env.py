@@ -171,13 +171,18 @@ class ToolUseEnv(ToolEnvBase):
                 truncated = True
         return self.render_text(), reward, terminated, truncated, self._info()
 
-    def _finish(self) -> float:
+    def grade_now(self) -> tuple[float, bool, dict]:
+        """(reward, ended, details) of the episode as it stands (tau-bench grading)."""
         spec = self.task.data
         db = self.world.db
         db_hash = db.canonical_hash() if db.dirty else template_hash(self.world_seed)
         reward, details = grading.grade(
             db_hash, expected_hash(self.world_seed, self.task.id), self._answer,
             spec["outputs"], self._calls, spec["no_calls"])
+        return reward, self._ended, details
+
+    def _finish(self) -> float:
+        reward, _, details = self.grade_now()
         self._ended = True
         self._outcome = {"success": reward == 1.0, "grading": details}
         return reward

@@ -372,9 +372,15 @@ def oracle_actions(env) -> list:
     return env.oracle_actions()
 
 
+def validate_episode(env) -> tuple[float, bool, dict]:
+    """``Task.validate``: the grade of the env's episode as it stands (reward, ended, details)."""
+    return env.grade_now()
+
+
 def make_task(world_seed: int, task_id: str) -> Task:
     spec = task_specs(world_seed)[task_id]
-    return Task(id=task_id, goal=spec["goal"], split=spec["split"], data=dict(spec), oracle=oracle_actions)
+    return Task(id=task_id, goal=spec["goal"], split=spec["split"], data=dict(spec), oracle=oracle_actions,
+                validator=validate_episode)
 
 
 def task_ids(world_seed: int = 0, tier: str | None = None, split: str | None = None) -> list[str]:

@@ -21,6 +21,13 @@ def _oracle(env) -> list:
     return env.oracle_actions()
 
 
+def _validate(env) -> tuple[float, bool, dict]:
+    """``Task.validate``: 1.0 once the entry passed; the verdict so far."""
+    if env._outcome is None:
+        return 0.0, False, {"turn_verdicts": [dict(v) for v in env._verdicts]}
+    return (1.0 if env._outcome["success"] else 0.0), True, dict(env._outcome["verdict"])
+
+
 class BFCLEnv(ToolEnvBase):
     """BFCL v4 entries (the data ``bfcl-eval`` ships) as episodes, judged by BFCL's rules.
 
@@ -127,7 +134,8 @@ class BFCLEnv(ToolEnvBase):
         self.entry = self.entries[tid]
         e = self.entry
         goal = " / ".join(m["content"] for turn in e["question"][:1] for m in turn if m["role"] == "user")
-        self.task = Task(id=tid, goal=goal, split="test", data={"category": e["category"]}, oracle=_oracle)
+        self.task = Task(id=tid, goal=goal, split="test", data={"category": e["category"]}, oracle=_oracle,
+                         validator=_validate)
         self._reset_episode()
         if self.multi_turn:
             long_context = "long_context" in e["category"]
