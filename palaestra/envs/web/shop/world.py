@@ -115,6 +115,8 @@ class ShopWorld:
         self.engine = search_engine(catalog)
         self.sessions: dict[str, dict] = {}
         self.lock = threading.RLock()
+        #: optional ``f(session) -> str | None``: a line for the order page (``serve shop`` shows the score)
+        self.order_note = None
 
     # ---- sessions ----------------------------------------------------------------------
     def open_session(self, sid: str, goal: str | None = None) -> None:
@@ -287,6 +289,9 @@ class ShopWorld:
             p = self.catalog.by_asin[line["asin"]]
             opts = ", ".join(f"{g}: {v}" for g, v in sorted(line["options"].items())) or "no options chosen"
             blocks.append(Block("text", f"- {p.title} ({opts}) {p.price_text}"))
+        note = self.order_note(session) if self.order_note is not None else None
+        if note:
+            blocks.append(Block("text", note))
         return Page("done", "/done", "Order placed", blocks, search_box=False)
 
     def _not_found(self, url: str) -> Page:
