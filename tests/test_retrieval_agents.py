@@ -87,3 +87,17 @@ def test_unknown_env_is_refused():
     agent = make("greedy")
     with pytest.raises(TypeError, match="chunk-selection env"):
         agent.reset(gym.make("palaestra/ConnectFour-v0"))
+
+
+def test_carrot_per_query_type_settings():
+    env = gym.make(ENV_ID)
+    agent = make("carrot", simulations=10, per_type={"multihop": {"simulations": 60, "c": 1.0}})
+    seen = {}
+    for seed in range(12):
+        res = run_episode(env, agent, seed=seed)
+        qtype = env.unwrapped.problem.question.qtype
+        seen[qtype] = agent.current.simulations
+        assert res.terminated and agent.last_search is not None
+    assert seen.get("multihop") == 60 and any(v == 10 for k, v in seen.items() if k != "multihop")
+    with pytest.raises(ValueError, match="unknown query types"):
+        make("carrot", per_type={"trivia": {}})

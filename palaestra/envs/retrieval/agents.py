@@ -77,11 +77,83 @@ def stop_value(env) -> float:
     return env.unwrapped.stop_value()
 
 
-def carrot_agent(simulations: int = 200, c: float = 0.5, cost_weight: float = 0.1, seed: int | None = 0, **options):
-    """MCTS as CARROT sets it up: cost-penalised UCB1, node value = reward of stopping there."""
+def stop_values(leaves: list[dict]) -> list[float]:
+    """Batch form of :func:`stop_value` for MCTS's ``evaluator``: one utility call for all
+    leaves (the reranker embeds them in one batch)."""
+    if not leaves:
+        return []
+    env = leaves[0]["env"].unwrapped
+    seqs = []
+    for leaf in leaves:
+        env.set_state(leaf["state"])
+        seqs.append(env.chosen)
+    return env.rewards_of(seqs)
+
+
+def carrot_agent(simulations: int = 200, c: float = 0.5, cost_weight: float = 0.1, batch_size: int = 1,
+                 seed: int | None = 0, per_type: dict | None = None, **options):
+    """MCTS as CARROT sets it up: cost-penalised UCB1 (``c``, ``cost_weight``), each node
+    valued by the reward of stopping there; ``batch_size`` leaves are valued per utility
+    call (use 8 or so with the reranker or reader utilities).
+
+    ``per_type`` maps a query type (factoid, multihop, comparison, list, user) to its own
+    settings, as CARROT tunes (C, iterations, lambda) per query type, e.g.
+    ``{"multihop": {"simulations": 400, "c": 1.0}, "factoid": {"simulations": 50}}``.
+    """
+    base = dict(simulations=int(simulations), c=float(c), cost_weight=float(cost_weight), batch_size=int(batch_size),
+                seed=seed, **options)
+    if not per_type:
+        return _carrot_mcts(**base)
+    return CarrotAgent(base, per_type)
+
+
+def _carrot_mcts(simulations, c, cost_weight, batch_size, seed, **options):
     from palaestra.agents import make
 
     opts = dict(simulations=int(simulations), selection="ucb-cost", c_puct=float(c), cost_weight=float(cost_weight),
-                rollout=None, value_fn=stop_value, seed=seed)
+                rollout=None, evaluator=stop_values, batch_size=int(batch_size), seed=seed)
     opts.update(options)
     return make("mcts", **opts)
+
+
+class CarrotAgent:
+    """CARROT with per-query-type settings: one MCTS agent per type, picked at ``reset``."""
+
+    name = "carrot"
+
+    def __init__(self, base: dict, per_type: dict):
+        from .world import QTYPES
+
+        bad = [t for t in per_type if t not in QTYPES + ("user",)]
+        if bad:
+            raise ValueError(f"per_type names unknown query types {bad}; use some of {', '.join(QTYPES)}, user")
+        self.base, self.per_type = dict(base), {k: dict(v) for k, v in per_type.items()}
+        self._agents: dict[str, object] = {}
+        self.current = None
+
+    def _agent_for(self, qtype: str):
+        if qtype not in self._agents:
+            opts = dict(self.base)
+            opts.update(self.per_type.get(qtype, {}))
+            self._agents[qtype] = _carrot_mcts(**opts)
+        return self._agents[qtype]
+
+    def reset(self, env) -> None:
+        self.current = self._agent_for(_base(env).problem.question.qtype)
+        self.current.reset(env)
+
+    def act(self, observation, info):
+        return self.current.act(observation, info)
+
+    @property
+    def last_search(self):
+        return None if self.current is None else self.current.last_search
+
+    @last_search.setter
+    def last_search(self, value):
+        if self.current is not None:
+            self.current.last_search = value
+
+    @property
+    def stats(self) -> dict:
+        return {} if self.current is None else self.current.stats

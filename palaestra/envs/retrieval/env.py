@@ -209,6 +209,12 @@ class ChunkSelectionEnv(PalaestraEnv):
         prob = self.problem
         return self.utility.value(prob, tuple(seq)) - self.cost_penalty * prob.cost(seq) / max(1, prob.budget)
 
+    def rewards_of(self, seqs) -> list[float]:
+        """``reward_of`` for many sequences in one utility call."""
+        prob = self.problem
+        vals = self.utility.values(prob, [tuple(s) for s in seqs])
+        return [v - self.cost_penalty * prob.cost(s) / max(1, prob.budget) for v, s in zip(vals, seqs)]
+
     def stop_value(self) -> float:
         """The reward of stopping now: CARROT's value of a node at any depth."""
         return self.reward_of(self.chosen)
