@@ -220,3 +220,48 @@ def test_cli_play_web_serves_on_localhost(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+@pytest.mark.slow
+def test_webshop_browser_mode_by_clicking_and_typing_on_the_live_page(browser, tmp_path):
+    """Browser mode: clicks on the page's picture become click(N), typing fill(N, ...)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def oracle():  # its own thread: this one already runs the test's Playwright
+        env = gym.make("palaestra/WebShop-v0", text=True, mode="browser")
+        env.reset(seed=0)
+        try:
+            return env.unwrapped.oracle_plan()
+        finally:
+            env.close()
+
+    with ThreadPoolExecutor(1) as pool:
+        plan = pool.submit(oracle).result()
+    expected = []
+    with BackgroundServer("palaestra/WebShop-v0", name="shopper", record_to=tmp_path, seed=0,
+                          env_kwargs={"mode": "browser"}) as url:
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page.goto(url)
+        page.wait_for_function("Number(document.body.dataset.renders) >= 1")
+        i = 0
+        while i < len(plan):
+            action = plan[i]
+            n = action[action.index("(") + 1:].split(",")[0].rstrip(")")
+            if action.startswith("fill("):
+                click_and_wait(page, f'.livepage .hit[data-id="{n}"]')
+                text = action.split(", ", 1)[1][1:-2]
+                page.fill("#page-text", text)
+                enter = i + 1 < len(plan) and plan[i + 1] == 'press("Enter")'
+                before = renders(page)
+                page.click("#page-enter" if enter else "#page-type")
+                page.wait_for_function(f"Number(document.body.dataset.renders) > {before}")
+                expected += [f"click({n})", action] + (['press("Enter")'] if enter else [])
+                i += 2 if enter else 1
+            else:
+                click_and_wait(page, f'.livepage .hit[data-id="{n}"]')
+                expected.append(action)
+                i += 1
+        assert page.get_attribute("body", "data-done") == "true", page.inner_text("#message")
+        page.close()
+    (ep,) = load(tmp_path)
+    assert ep.actions == expected and ep.success

@@ -7,6 +7,7 @@ Not thread-safe by itself: the web server runs every call on one worker thread
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,8 @@ from palaestra.core import InvalidAction
 from .terminal import make_env
 
 MAX_LEGAL_BUTTONS = 400
+INTERACTIVE = {"link", "button", "textbox", "searchbox", "checkbox", "radio", "combobox", "option", "tab",
+               "menuitem", "switch", "spinbutton", "slider", "listbox"}
 SCALE = 1000  # image clicks are sent on the 0-999 scale of the click envs
 
 
@@ -42,6 +45,7 @@ class PlaySession:
         self.ret, self.steps, self.done = 0.0, 0, False
         self.history: list[tuple[object, int, tuple]] = []
         self.message = ""
+        self.focused = None
         self.image_version += 1
         return self.state()
 
@@ -88,6 +92,73 @@ class PlaySession:
         text = self.base.format_action(np.array([x, y, 1 if positive else 0], dtype=np.int64))
         return self.act(text)
 
+    # ---- browser-mode web envs: the person clicks and types on the live page ----------------
+    def _browser_tab(self):
+        """The env's Playwright tab where it exposes one (browser-mode web envs), else None."""
+        tab = getattr(self.base, "_tab", None)
+        if tab is not None and hasattr(tab, "ids") and hasattr(tab, "page"):
+            return tab
+        return None
+
+    def page_png(self) -> bytes:
+        return self._browser_tab().page.screenshot(type="png")
+
+    def _boxes(self) -> list[dict]:
+        """Every element of the latest observation with its box on the page (viewport pixels)."""
+        tab = self._browser_tab()
+        roles = {node.id: (node.role, node.name) for node in getattr(tab, "nodes", [])}
+        out = []
+        for n, ref in tab.ids.items():
+            try:
+                box = tab.page.locator(f"aria-ref={ref}").bounding_box(timeout=300)
+            except Exception:  # noqa: BLE001 - detached or hidden: not on screen
+                continue
+            if box and box["width"] > 0 and box["height"] > 0:
+                role, name = roles.get(n, ("", ""))
+                out.append({"id": n, "role": role, "name": name or "",
+                            "box": [box["x"], box["y"], box["width"], box["height"]]})
+        return out
+
+    def element_at(self, fx: float, fy: float) -> int | None:
+        """The id (as in ``click(N)``) of the element under a point of the page: the
+        smallest interactive one (link, button, field...) there, else the smallest."""
+        tab = self._browser_tab()
+        size = tab.page.viewport_size or {"width": 1024, "height": 768}
+        x, y = float(fx) * size["width"], float(fy) * size["height"]
+        hook = getattr(self.base, "element_at", None)  # a public hook, if the env offers one
+        if callable(hook):
+            return hook(x, y)
+        under = [e for e in self._boxes()
+                 if e["box"][0] <= x <= e["box"][0] + e["box"][2] and e["box"][1] <= y <= e["box"][1] + e["box"][3]]
+        if not under:
+            return None
+        interactive = [e for e in under if e["role"] in INTERACTIVE]
+        pick = min(interactive or under, key=lambda e: e["box"][2] * e["box"][3])
+        return pick["id"]
+
+    def click_page(self, fx: float, fy: float) -> dict:
+        """A click on the page's picture -> ``click(N)`` for the element under it."""
+        if self._browser_tab() is None:
+            self.message = "This env has no live page to click on."
+            return self.state()
+        n = self.element_at(fx, fy)
+        if n is None:
+            self.message = "Nothing to act on there: click a link, a button or a field."
+            return self.state()
+        self.focused = n
+        return self.act(f"click({n})")
+
+    def type_page(self, text: str, enter: bool = False) -> dict:
+        """Typing -> ``fill(N, "text")`` into the last clicked field (then ``press("Enter")``)."""
+        n = getattr(self, "focused", None)
+        if n is None:
+            self.message = "Click the text field first, then type."
+            return self.state()
+        state = self.act(f"fill({n}, {json.dumps(text)})")
+        if enter and not self.message.startswith("Not accepted") and not self.done:
+            state = self.act('press("Enter")')
+        return state
+
     def undo(self) -> dict:
         if self.done and self.history:
             self.done = False
@@ -124,7 +195,7 @@ class PlaySession:
         tools = getattr(base, "tool_schemas", None)
         image = getattr(base, "image", None)
         img = image() if callable(image) else None
-        has_image = img is not None
+        has_image = img is not None and self._browser_tab() is None
         task = getattr(base, "task", None)
         return {
             "env_id": self.env_id,
@@ -144,6 +215,7 @@ class PlaySession:
             # text-mode web pages: bracketed labels become buttons, search[...] a search box
             "clickables": list(self.info.get("clickables") or []) or None,
             "search_box": "search[" in (getattr(base, "instructions", "") or ""),
+            "page_view": self._page_view(),
             "done": self.done,
             "return": self.ret,
             "steps": self.steps,
@@ -154,6 +226,15 @@ class PlaySession:
             "recorded": getattr(self.recorder, "episodes_written", 0) if self.recorder is not None else 0,
             "results": self.results[-20:],
         }
+
+    def _page_view(self):
+        tab = self._browser_tab()
+        if tab is None or getattr(tab, "page", None) is None:
+            return None
+        size = tab.page.viewport_size or {"width": 1024, "height": 768}
+        elements = [e for e in self._boxes() if e["role"] in INTERACTIVE]
+        return {"version": self.image_version, "width": size["width"], "height": size["height"],
+                "focused": getattr(self, "focused", None), "elements": elements}
 
     def image_png(self) -> bytes:
         from PIL import Image

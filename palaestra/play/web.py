@@ -4,7 +4,10 @@ Starlette + uvicorn, three static files (no build step). Every env call runs on 
 worker thread. The page shows the goal, the observation, legal actions as buttons
 (where enumerable), a free-text action box, and per env: a clickable board (games,
 from ``ui_state()``), a clickable image (left = positive point, right = negative,
-a Finish button) for click-to-mask envs, and a form per tool for tool-use envs.
+a Finish button) for click-to-mask envs, a form per tool for tool-use envs, a search
+box and label buttons for text-mode web pages, and for browser-mode web envs the live
+page itself: a click on its picture becomes ``click(N)`` for the element under the
+pointer, typing becomes ``fill(N, "text")`` (+ ``press("Enter")``).
 """
 
 from __future__ import annotations
@@ -53,6 +56,18 @@ def make_app(session_factory):
         return JSONResponse(await call(lambda s: s.click_image(float(body["fx"]), float(body["fy"]),
                                                                 bool(body.get("positive", True)))))
 
+    async def page_click(request):
+        body = await request.json()
+        return JSONResponse(await call(lambda s: s.click_page(float(body["fx"]), float(body["fy"]))))
+
+    async def page_type(request):
+        body = await request.json()
+        return JSONResponse(await call(lambda s: s.type_page(str(body.get("text", "")), bool(body.get("enter")))))
+
+    async def page_png(request):
+        png = await call(lambda s: s.page_png())
+        return Response(png, media_type="image/png", headers={"Cache-Control": "no-store"})
+
     async def undo(request):
         return JSONResponse(await call(lambda s: s.undo()))
 
@@ -80,6 +95,9 @@ def make_app(session_factory):
         Route("/api/undo", undo, methods=["POST"]),
         Route("/api/new", new, methods=["POST"]),
         Route("/api/image.png", image),
+        Route("/api/page.png", page_png),
+        Route("/api/page/click", page_click, methods=["POST"]),
+        Route("/api/page/type", page_type, methods=["POST"]),
         Route("/favicon.ico", lambda request: Response(status_code=204)),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]

@@ -69,6 +69,7 @@ function renderWidget(s) {
   if (s.image) { w.append(imageWidget(s)); }
   if (s.tools) { w.append(toolsForm(s.tools)); }
   if (s.clickables || s.search_box) { w.append(webPage(s)); }
+  if (s.page_view) { w.append(livePage(s)); }
   w.style.display = w.childElementCount ? "" : "none";
 }
 
@@ -184,6 +185,41 @@ function webPage(s) {
     for (const label of s.clickables) list.append(el("button", { type: "button", class: "clickable", "data-label": label, onclick: () => act(`click[${label}]`) }, label));
     box.append(el("h3", { text: "On this page" }), list);
   }
+  return box;
+}
+
+// ---- browser-mode web envs: click and type on the live page ----------------------------
+function livePage(s) {
+  const v = s.page_view;
+  const box = el("div", { class: "livepage" });
+  const img = el("img", { id: "page", src: `/api/page.png?v=${v.version}`, width: Math.round(v.width * 0.75),
+    height: Math.round(v.height * 0.75), alt: "the live page", draggable: "false" });
+  img.addEventListener("mousedown", (e) => {
+    if (S.done) return;
+    e.preventDefault();
+    const r = img.getBoundingClientRect();
+    api("/api/page/click", { fx: (e.clientX - r.left) / r.width, fy: (e.clientY - r.top) / r.height });
+  });
+  const text = el("input", { id: "page-text", placeholder: v.focused ? `type into element ${v.focused}` : "click a field first" });
+  const send = (enter) => api("/api/page/type", { text: text.value, enter });
+  text.addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); send(true); } });
+  const wrap = el("div", { class: "imgwrap" }, img);
+  const k = 0.75;  // the picture is shown at 75%: outline the interactive elements
+  for (const e of v.elements || []) {
+    const [x, y, w, h] = e.box;
+    const o = el("div", { class: "hit" + (e.id === v.focused ? " focused" : ""), "data-id": e.id, title: `${e.role} ${e.name} [id=${e.id}]`,
+      style: `left:${x * k}px;top:${y * k}px;width:${w * k}px;height:${h * k}px` });
+    o.addEventListener("mousedown", (ev) => { ev.preventDefault(); img.dispatchEvent(new MouseEvent("mousedown", ev)); });
+    wrap.append(o);
+  }
+  box.append(wrap,
+    el("div", { class: "row pagebar" }, text,
+      el("button", { id: "page-type", type: "button", onclick: () => send(false) }, "Type"),
+      el("button", { id: "page-enter", type: "button", class: "primary", onclick: () => send(true) }, "Type + Enter")),
+    el("div", { class: "row pagebar" },
+      el("button", { type: "button", onclick: () => act("scroll(up)") }, "Scroll up"),
+      el("button", { type: "button", onclick: () => act("scroll(down)") }, "Scroll down"),
+      el("button", { type: "button", onclick: () => act("go_back()") }, "Back")));
   return box;
 }
 
