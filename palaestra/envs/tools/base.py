@@ -12,7 +12,7 @@ import numpy as np
 
 from palaestra.core import FreeText, InvalidAction, PalaestraEnv
 
-from .calls import GRAMMAR, call_text, calls_of, canonical_action, format_action_text, parse_action_text, result_text
+from .calls import call_text, calls_of, canonical_action, format_action_text, parse_action_text, result_text
 
 RESULT_LIMIT = 4000  # characters of a tool result shown in the observation
 

@@ -11,7 +11,6 @@ Refusals are logged (``security_log``) so the env can report them in ``info``.
 from __future__ import annotations
 
 import hashlib
-import json
 import sqlite3
 import time
 
@@ -162,6 +161,6 @@ def hash_connection(conn: sqlite3.Connection) -> str:
         "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
     for table in tables:
         digest.update(table.encode() + b"\x00")
-        for row in conn.execute(f'SELECT * FROM "{table}" ORDER BY 1'):
-            digest.update(json.dumps(list(row), default=str).encode() + b"\n")
+        rows = conn.execute(f'SELECT * FROM "{table}" ORDER BY 1').fetchall()
+        digest.update(repr([tuple(r) for r in rows]).encode())  # SQLite values repr deterministically
     return digest.hexdigest()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from palaestra.core import InvalidAction, Task
+from palaestra.core import Task
 
 from ..base import ToolEnvBase
 from ..calls import GRAMMAR, MAX_CALLS, calls_of
