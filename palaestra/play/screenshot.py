@@ -1,7 +1,8 @@
 """Screenshots of the play page in headless Chromium (``python -m palaestra.play.screenshot docs``).
 
-Writes ``play_connect_four.png``, ``play_chess.png``, ``play_segmentation.png`` and
-``play_tools.png`` into the folder given (the README shows them).
+Writes ``play_connect_four.png``, ``play_chess.png``, ``play_segmentation.png``,
+``play_tools.png`` and ``play_webshop_browser.png`` into the folder given (the README
+shows them).
 """
 
 from __future__ import annotations
@@ -97,6 +98,17 @@ def shoot(out: str | Path) -> list[Path]:
             page.fill("#answer", "102.0")
             page.screenshot(path=str(out / "play_tools.png"))
             written.append(out / "play_tools.png")
+        with BackgroundServer("palaestra/WebShop-v0", name="ada", record_to=None, seed=0,
+                              env_kwargs={"mode": "browser"}) as url:
+            page.set_viewport_size({"width": 1400, "height": 820})
+            open_(url)
+            _click(page, '.livepage .hit[data-id="6"]')  # the search box
+            page.fill("#page-text", "elastic waist floral print dress")
+            _click(page, "#page-enter")
+            page.wait_for_function("document.getElementById('page').complete && document.getElementById('page').naturalWidth > 0")
+            page.hover('.livepage .hit[data-id="7"]')  # a hover outlines the element a click would act on
+            page.screenshot(path=str(out / "play_webshop_browser.png"))
+            written.append(out / "play_webshop_browser.png")
         browser.close()
     shutil.rmtree(rec, ignore_errors=True)
     return written
