@@ -9,6 +9,8 @@ import types
 
 import pytest
 
+import palaestra  # noqa: F401  (registers the ids)
+
 pytestmark = pytest.mark.skipif(importlib.util.find_spec("bfcl_eval") is None,
                                 reason="bfcl-eval is not installed: pip install --no-deps bfcl-eval")
 
@@ -259,3 +261,18 @@ def test_multi_turn_snapshot_restores_the_api_instances(multi_env):
     fresh.set_state(pickle.loads(blob))
     rest_b = [fresh.step(a)[:4] for a in plan[3:]]
     assert rest_a == rest_b and rest_b[-1][1] == 1.0
+
+
+def test_python_call_lists_through_the_text_view_score_like_json():
+    import gymnasium as gym
+
+    env = gym.make("palaestra/BFCL-v0", category="parallel_multiple", text=True)
+    base = env.unwrapped
+    for seed in range(5):
+        env.reset(seed=seed)
+        assert all(f["name"] in base.instructions for f in base.entry["function"])
+        gt = base.task.solve(base)[0]
+        text = "[" + ", ".join(
+            c["name"] + "(" + ", ".join(f"{k}={v!r}" for k, v in c["arguments"].items()) + ")" for c in gt) + "]"
+        _, reward, term, _, info = env.step(text)
+        assert term and reward == 1.0, (text, info)
