@@ -160,23 +160,23 @@ class PlaySession:
         return state
 
     def undo(self) -> dict:
-        if self.done and self.history:
-            self.done = False
-            if self.results:
-                self.results.pop()
+        if self.done and self.recorder is not None:
+            self.message = "This episode is over and recorded; start a new episode (undo works while you play)."
+            return self.state()
         if not self.history:
             self.message = "Nothing to undo."
             return self.state()
+        if self.done:  # not recording: take back the last move of a finished episode
+            self.done = False
+            if self.results:
+                self.results.pop()
         snap, in_flight, (obs, info, ret, steps) = self.history.pop()
         self.base.set_state(snap)
         if self.recorder is not None:
-            if self.recorder.steps_in_flight == 0 and in_flight > 0:
-                self.message = "The episode was already recorded; undo restores the board only."
-            else:
-                self.recorder.rewind(in_flight)
+            self.recorder.rewind(in_flight)
         self.observation, self.info, self.ret, self.steps = obs, info, ret, steps
         self.image_version += 1
-        self.message = self.message if self.message.startswith("The episode was") else "Undone."
+        self.message = "Undone."
         return self.state()
 
     # ---- views ---------------------------------------------------------------------
@@ -221,7 +221,7 @@ class PlaySession:
             "steps": self.steps,
             "success": bool(self.info.get("success", False)) if self.done else None,
             "message": self.message,
-            "can_undo": bool(self.history),
+            "can_undo": bool(self.history) and not (self.done and self.recorder is not None),
             "recording": str(self.record_to) if self.record_to is not None else None,
             "recorded": getattr(self.recorder, "episodes_written", 0) if self.recorder is not None else 0,
             "results": self.results[-20:],
