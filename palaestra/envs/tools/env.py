@@ -222,7 +222,8 @@ class ToolUseEnv(ToolEnvBase):
     def get_state(self):
         return {
             "task_id": self.task.id if self.task else None,
-            "db": self.world.db.to_bytes() if self.world else None,
+            # an untouched database is the template's: no need to copy its bytes
+            "db": self.world.db.to_bytes() if self.world and self.world.db.dirty else None,
             "security": [dict(e) for e in self.world.security_log] if self.world else [],
             "dirty": self.world.db.dirty if self.world else False,
             "messages": self.transcript(), "actions": json.loads(json.dumps(self._actions)),
