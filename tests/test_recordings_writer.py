@@ -271,3 +271,16 @@ def test_episodes_with_other_kwargs_than_the_folder_say_so(tmp_path):
     first, second = load_dicts(tmp_path)
     assert "env_kwargs" not in first and second["env_kwargs"] == {"text": True, "agent_player": 1}
     assert read_meta(tmp_path)["env_kwargs"] == {"text": True}
+
+
+def test_real_mcts_search_children_are_recorded(tmp_path):
+    from palaestra.agents import make
+
+    env = RecordEpisodes(gym.make(ENV, agent_player=0), tmp_path, agent_name="mcts")  # native view
+    run_episode(env, make("mcts", simulations=30, seed=0), seed=0)
+    env.close()
+    (ep,) = load(tmp_path)
+    for s in ep.steps:
+        assert s.search and sum(c["visits"] for c in s.search) > 0
+        assert all(isinstance(c["action"], str) and c["action"] in "1234567" for c in s.search)
+        assert s.action in {c["action"] for c in s.search}
