@@ -114,3 +114,14 @@ def test_task_validate_grades_the_episode_as_it_stands():
         env.step(action)
     reward, done, details = env.task.validate(env)
     assert (reward, done) == (1.0, True) and details["partial"] == 1.0
+
+
+def test_pass_hat_k_follows_tau_bench():
+    from palaestra.envs.tools.grading import pass_hat_k
+
+    trials = {"a": [True, True, True, True], "b": [True, False, True, False], "c": [False] * 4}
+    assert pass_hat_k(trials, 1) == pytest.approx((1 + 0.5 + 0) / 3)
+    assert pass_hat_k(trials, 2) == pytest.approx((1 + 1 / 6 + 0) / 3)
+    assert pass_hat_k(trials, 4) == pytest.approx(1 / 3)
+    with pytest.raises(ValueError):
+        pass_hat_k(trials, 5)

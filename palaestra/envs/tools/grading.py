@@ -68,3 +68,21 @@ def grade(db_hash: str, expected_hash: str, answer: str | None, outputs: list[di
         "partial": sum(parts) / len(parts),
     }
     return (1.0 if success else 0.0), details
+
+
+def pass_hat_k(trials: dict[str, list[bool]], k: int) -> float:
+    """tau-bench's pass^k: the chance that k trials of a task all succeed, averaged over tasks.
+
+    ``trials`` maps a task id to its trial outcomes (at least ``k`` each); per task the
+    unbiased estimate is C(successes, k) / C(trials, k).
+    """
+    from math import comb
+
+    if k < 1:
+        raise ValueError("k must be at least 1.")
+    short = [t for t, outcomes in trials.items() if len(outcomes) < k]
+    if short:
+        raise ValueError(f"{len(short)} task(s) have fewer than k={k} trials (e.g. {short[0]!r}); run more trials.")
+    if not trials:
+        raise ValueError("no trials given.")
+    return sum(comb(sum(map(bool, o)), k) / comb(len(o), k) for o in trials.values()) / len(trials)
