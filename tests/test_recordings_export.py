@@ -117,6 +117,18 @@ def test_segmentation_images_are_files_beside_the_jsonl(tmp_path):
     np.testing.assert_array_equal(ep.load_image(None), seen[-1])
     assert not np.array_equal(seen[0], seen[1])  # the mask overlay changed after the click
     assert "iou" in ep.steps[-1].info
+    # exported with the pixels embedded: the dataset no longer needs the recording folder
+    import shutil
+
+    import datasets
+
+    from palaestra.recordings.export import export_hf
+
+    export_hf(tmp_path, tmp_path.parent / "hf_images", images=True)
+    shutil.rmtree(tmp_path / "images")
+    ds = datasets.load_from_disk(str(tmp_path.parent / "hf_images"))
+    for t in range(3):
+        np.testing.assert_array_equal(np.asarray(ds[t]["pixels"]), seen[t])
 
 
 def test_cli_record_recordings_export(tmp_path):

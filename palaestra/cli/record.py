@@ -156,6 +156,7 @@ def export(
     out: Path = typer.Option(..., help="Output folder (hf: save_to_disk folder; minari: MINARI_DATASETS_PATH)."),
     per: str = typer.Option("step", help="hf: one row per step or per episode."),
     format: str = typer.Option("arrow", "--format", help="hf: arrow (save_to_disk) or parquet."),
+    images: bool = typer.Option(False, "--images/--no-images", help="hf, per step: embed each step's image (a datasets.Image column 'pixels')."),
     dataset_id: Optional[str] = typer.Option(None, help="minari: the dataset id (default palaestra/<env>/<folder>-v0)."),
 ):
     """Export recordings to a Hugging Face dataset (Arrow/Parquet) or a Minari dataset."""
@@ -164,7 +165,7 @@ def export(
     if to == "hf":
         from palaestra.recordings.export import export_hf
 
-        written = export_hf(path, out, per=per, fmt=format)
+        written = export_hf(path, out, per=per, fmt=format, images=images)
         how = "datasets.load_from_disk" if format == "arrow" else "datasets.load_dataset('parquet', data_files=...)"
         console.print(f"wrote [bold]{written}[/] (load it with {how})")
     elif to == "minari":

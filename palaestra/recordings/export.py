@@ -81,21 +81,33 @@ def _rows(path, per: str) -> Iterable[dict]:
                            "created": ep["created"], "recording": root}
 
 
-def to_hf(path: str | Path, per: str = "step"):
-    """The recordings under ``path`` as a ``datasets.Dataset`` (one row per step or episode)."""
+def to_hf(path: str | Path, per: str = "step", images: bool = False):
+    """The recordings under ``path`` as a ``datasets.Dataset`` (one row per step or episode).
+
+    ``images=True`` (per step) adds a ``pixels`` column of ``datasets.Image`` holding the
+    image each step's agent saw (segmentation overlays, screenshots), embedded when the
+    dataset is saved; ``image`` keeps the relative path either way.
+    """
     import datasets as hf
 
     if per not in ("step", "episode"):
         raise ValueError(f"per={per!r}: use 'step' or 'episode'")
+    if images and per != "step":
+        raise ValueError("images=True needs per='step' (one image per row)")
     rows = list(_rows(path, per))
     if not rows:
         raise ValueError(f"no episodes under {path}: record some first (palaestra record / play).")
-    return hf.Dataset.from_list(rows, features=_features(per))
+    features = _features(per)
+    if images:
+        for row in rows:
+            row["pixels"] = str(Path(row["recording"]) / row["image"]) if row["image"] else None
+        features["pixels"] = hf.Image()
+    return hf.Dataset.from_list(rows, features=features)
 
 
-def export_hf(path: str | Path, out: str | Path, per: str = "step", fmt: str = "arrow") -> Path:
-    """Write ``to_hf(path, per)`` to ``out``: a ``save_to_disk`` folder, or a Parquet file."""
-    ds = to_hf(path, per)
+def export_hf(path: str | Path, out: str | Path, per: str = "step", fmt: str = "arrow", images: bool = False) -> Path:
+    """Write ``to_hf(path, per, images)`` to ``out``: a ``save_to_disk`` folder, or a Parquet file."""
+    ds = to_hf(path, per, images=images)
     out = Path(out)
     if fmt == "arrow":
         ds.save_to_disk(str(out))
