@@ -63,6 +63,9 @@ def test_connect_four_by_clicking_the_board(browser, tmp_path):
         assert page.get_attribute("body", "data-done") == "true"
         assert page.get_attribute("body", "data-recorded") == "1"
         status = page.inner_text("#message")
+        page.fill("#seed", "7")
+        click_and_wait(page, "#new")
+        assert "seed 7" in page.inner_text("#who") and page.get_attribute("body", "data-steps") == "0"
         page.close()
     (ep,) = load(tmp_path)
     assert ep.agent == "human:clicker" and ep.seed == 3

@@ -21,12 +21,20 @@ __all__ = [
     "load_dicts",
     "read_meta",
     "stats",
+    "to_hf",
+    "export_hf",
+    "episodes_from_hf",
+    "to_minari",
 ]
 
 
-def __getattr__(name):
-    if name == "stats":
-        from .summary import stats
+_LAZY = {"stats": "summary", "to_hf": "export", "export_hf": "export", "episodes_from_hf": "export",
+         "to_minari": "export"}
 
-        return stats
+
+def __getattr__(name):  # lazy: exports pull in datasets / minari
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
     raise AttributeError(name)

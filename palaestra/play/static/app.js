@@ -271,5 +271,10 @@ function toolsForm(tools) {
 // ---- controls --------------------------------------------------------------------
 $("free").addEventListener("submit", (e) => { e.preventDefault(); const v = $("action").value; $("action").value = ""; act(v); });
 $("undo").addEventListener("click", () => { chessFrom = null; api("/api/undo", {}); });
-$("new").addEventListener("click", () => { chessFrom = null; api("/api/new", {}); });
+$("new").addEventListener("click", () => {
+  chessFrom = null;
+  const seed = $("seed").value.trim();
+  $("seed").value = "";
+  api("/api/new", seed === "" ? {} : { seed: parseInt(seed, 10) });
+});
 api("/api/state");
