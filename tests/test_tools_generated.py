@@ -85,6 +85,8 @@ def test_text_forms_parse_to_the_same_native_action():
                  '{"type": "function", "function": {"name": "get_order", "arguments": "{\\"order_id\\": 1043}"}}']:
         assert env.parse_action(text) == native
     assert env.parse_action("answer: 42") == {"answer": "42"}
+    reply = 'I will look it up.\n```json\n{"name": "get_order", "arguments": {"order_id": 1043}}\n```'
+    assert env.parse_action(reply) == native
     pair = env.parse_action("[weekday(date='2026-03-14'), current_date()]")
     assert pair == [{"name": "weekday", "arguments": {"date": "2026-03-14"}},
                     {"name": "current_date", "arguments": {}}]

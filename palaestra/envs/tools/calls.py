@@ -17,6 +17,7 @@ from __future__ import annotations
 import ast
 import json
 import math
+import re
 from typing import Any, Callable
 
 from palaestra.core import InvalidAction
@@ -152,8 +153,25 @@ def _python_call(node, positional: Callable[[str], list[str]] | None) -> dict:
     return _canonical_call({"name": name, "arguments": args})
 
 
+_FENCE = re.compile(r"```[a-zA-Z]*\s*\n?(.*?)```", re.DOTALL)
+
+
 def parse_action_text(text: str, positional: Callable[[str], list[str]] | None = None):
-    """Parse one action from text; ``positional(name)`` gives parameter order, if known."""
+    """Parse one action from text; ``positional(name)`` gives parameter order, if known.
+
+    Text with prose around one fenced code block (as language models often reply) is
+    read from the block.
+    """
+    try:
+        return _parse_whole(text, positional)
+    except InvalidAction:
+        blocks = _FENCE.findall(text) if isinstance(text, str) and len(text) <= MAX_TEXT else []
+        if len(blocks) == 1 and blocks[0].strip() and blocks[0].strip() != text.strip():
+            return _parse_whole(blocks[0], positional)
+        raise
+
+
+def _parse_whole(text: str, positional):
     if not isinstance(text, str):
         raise InvalidAction(f"an action is text; got {type(text).__name__}.")
     if len(text) > MAX_TEXT:
