@@ -131,6 +131,26 @@ def test_segmentation_images_are_files_beside_the_jsonl(tmp_path):
         np.testing.assert_array_equal(np.asarray(ds[t]["pixels"]), seen[t])
 
 
+def test_minari_keeps_images_exact(tmp_path, monkeypatch):
+    import minari
+
+    from palaestra.recordings.export import to_minari
+
+    env = RecordEpisodes(gym.make("palaestra/Segmentation-v0", text=True, terminate_on_success=False),
+                         tmp_path / "rec", agent_name="scripted", save_images=False)
+    env.reset(seed=0)
+    for action in ("Positive point: (500, 500)", "Negative point: (20, 20)", "Finish"):
+        env.step(action)
+    env.close()
+    monkeypatch.setenv("MINARI_DATASETS_PATH", str(tmp_path / "minari"))
+    to_minari(tmp_path / "rec", "palaestra/segmentation/scripted-v0")
+    (mep,) = minari.load_dataset("palaestra/segmentation/scripted-v0").iterate_episodes()
+    native = gym.make("palaestra/Segmentation-v0")
+    obs, _ = native.reset(seed=0)
+    np.testing.assert_array_equal(mep.observations["image"][0], obs["image"])  # lossless, not JPEG
+    assert mep.actions.tolist() == [[500, 500, 1], [20, 20, 0], [0, 0, 2]]
+
+
 def test_cli_record_recordings_export(tmp_path):
     from typer.testing import CliRunner
 

@@ -182,10 +182,11 @@ def _stack(items: list):
 
 
 def to_minari(path: str | Path, dataset_id: str, out: str | Path | None = None,
-              algorithm_name: str | None = None, author: str | None = None):
+              algorithm_name: str | None = None, author: str | None = None, jpeg: bool = False):
     """Rebuild the recorded episodes in the native view and write a Minari dataset.
 
-    ``out`` sets ``MINARI_DATASETS_PATH`` (where ``minari.load_dataset`` looks). Steps
+    ``out`` sets ``MINARI_DATASETS_PATH`` (where ``minari.load_dataset`` looks). Images
+    are stored exactly unless ``jpeg=True`` (Minari's own default is lossy JPEG). Steps
     that the text view refused (``info["invalid_action"]``) changed nothing and are
     skipped; episodes that ended *because* of invalid actions are left out. Returns
     ``(dataset, report)``.
@@ -262,12 +263,17 @@ def to_minari(path: str | Path, dataset_id: str, out: str | Path | None = None,
         raise ValueError(f"no episode of {path} could be rebuilt in the native view")
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*(author_email|eval_env).*", category=UserWarning)
-        dataset = _create(minari, dataset_id, buffers, env, agents, algorithm_name, author, env_id)
+        dataset = _create(minari, dataset_id, buffers, env, agents, algorithm_name, author, env_id, jpeg)
     env.close()
     return dataset, report
 
 
-def _create(minari, dataset_id, buffers, env, agents, algorithm_name, author, env_id):
+def _create(minari, dataset_id, buffers, env, agents, algorithm_name, author, env_id, jpeg):
+    import inspect
+
+    extra = {}
+    if "jpeg_encoding" in inspect.signature(minari.create_dataset_from_buffers).parameters:
+        extra["jpeg_encoding"] = bool(jpeg)
     return minari.create_dataset_from_buffers(
         dataset_id=dataset_id,
         buffer=buffers,
@@ -277,4 +283,5 @@ def _create(minari, dataset_id, buffers, env, agents, algorithm_name, author, en
         code_permalink="https://github.com/palaestra/palaestra",
         description=f"Episodes of {env_id} recorded with palaestra (agents: {', '.join(sorted(agents))}).",
         data_format="arrow",  # pyarrow comes with datasets; hdf5 would need h5py
+        **extra,
     )
