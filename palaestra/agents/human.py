@@ -24,6 +24,44 @@ COMMANDS = {
 }
 
 
+_PIECES = {"K": "♔", "Q": "♕", "R": "♖", "B": "♗", "N": "♘", "P": "♙",
+           "k": "♚", "q": "♛", "r": "♜", "b": "♝", "n": "♞", "p": "♟"}
+
+
+def _board(base):
+    """A coloured board (rich markup) for envs with ``ui_state()`` (the games), else None."""
+    ui_state = getattr(base, "ui_state", None)
+    if not callable(ui_state):
+        return None
+    try:
+        ui = ui_state()
+    except Exception:  # noqa: BLE001 - a board is a nicety; the text state is shown anyway
+        return None
+    cells, game = ui.get("cells"), ui.get("game")
+    if not cells:
+        return None
+    lines = []
+    if game == "connect_four":
+        disc = {"x": "[bold red]●[/]", "o": "[bold yellow]●[/]", "": "[dim]·[/]"}
+        lines = [" ".join(disc.get(c, c) for c in row) for row in cells]
+        lines.append(" ".join(str(i + 1) for i in range(len(cells[0]))))
+    elif game == "hex":
+        stone = {"x": "[bold red]●[/]", "o": "[bold blue]●[/]", "": "[dim]·[/]"}
+        lines = ["   " + " ".join(chr(97 + i) for i in range(len(cells[0])))]
+        lines += [" " * r + f"{r + 1:>2} " + " ".join(stone.get(c, c) for c in row) for r, row in enumerate(cells)]
+    elif game == "chess":
+        for r, row in enumerate(cells):
+            squares = []
+            for f, c in enumerate(row):
+                bg = "on grey70" if (r + f) % 2 == 0 else "on grey42"
+                squares.append(f"[black {bg}]{_PIECES.get(c, ' ')} [/]")
+            lines.append(f"{8 - r} " + "".join(squares))
+        lines.append("  " + "".join(f"{ch} " for ch in "abcdefgh"))
+    else:
+        return None
+    return "\n".join(lines)
+
+
 class QuitPlay(Exception):
     """The person typed ``quit``."""
 
@@ -79,7 +117,14 @@ class HumanAgent:
         if goal:
             self.console.print(Panel(goal, title="goal", border_style="green", expand=False))
         text = observation if isinstance(observation, str) else base.render_text()
-        self.console.print(Panel(text, title="state", expand=False))
+        board = _board(base)
+        if board is not None:
+            from rich.columns import Columns
+
+            self.console.print(Columns([Panel(board, title="board", expand=False),
+                                        Panel(text, title="state", expand=False)]))
+        else:
+            self.console.print(Panel(text, title="state", expand=False))
         legal = self._legal_texts()
         if legal is not None:
             shown = legal[: self.max_legal_shown]
