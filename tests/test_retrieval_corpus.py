@@ -164,3 +164,20 @@ def test_user_corpus_env_contract_and_success(corpus_dir):
     env.step(gold)
     _, r, term, _, info = env.step(base.top_n)
     assert term and info["success"] and r == pytest.approx(1.0)
+
+
+@pytest.mark.slow
+def test_reader_utility_with_the_tiny_transformers_model():
+    """The reader utility through the agents' LanguageModel back-end (offline tiny GPT-2)."""
+    from palaestra.agents.llm import load_lm
+
+    lm = load_lm("tiny")
+    env = gym.make("palaestra/ChunkSelection-v0", world_size="small", utility="reader", llm=lm,
+                   utility_options={"metric": "rougeL", "max_new_tokens": 8}, top_n=4, budget=80).unwrapped
+    env.reset(seed=0)
+    seqs = [(), (0,), (0, 1), (1, 0)]
+    vals = env.rewards_of(seqs)
+    assert all(0.0 <= v <= 1.0 for v in vals)
+    assert env.rewards_of(seqs) == vals  # memoised and deterministic (greedy decoding)
+    assert all(isinstance(a, str) for a in env.utility.answers.values())
+    assert lm.usage["prompt_tokens"] > 0

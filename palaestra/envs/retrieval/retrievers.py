@@ -28,14 +28,18 @@ def cache_dir() -> Path:
 
 @functools.lru_cache(maxsize=1)
 def embedding_model():
-    """The packaged all-MiniLM-L6-v2 as a sentence-transformers model, on CPU, offline."""
+    """The packaged all-MiniLM-L6-v2 as a sentence-transformers model, offline; on CUDA
+    when there is one, else the CPU (``$PALAESTRA_DEVICE`` overrides)."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from palaestra.core import require
 
     st = require("sentence_transformers", "retrieval")
+    import torch
+
     from .tokens import model_dir
 
-    return st.SentenceTransformer(str(model_dir()), device="cpu")
+    device = os.environ.get("PALAESTRA_DEVICE") or ("cuda" if torch.cuda.is_available() else "cpu")
+    return st.SentenceTransformer(str(model_dir()), device=device)
 
 
 def embed(texts: list[str], batch_size: int = 64) -> np.ndarray:

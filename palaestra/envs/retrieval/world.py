@@ -52,14 +52,14 @@ _TEMPLATES: dict[str, list[str]] = {
     "born_in": ["{s} was born in {v}.", "Records show that {s} was born in the city of {v}.",
                 "{s}, the founder of {b}, was born in {v}.", "{v} is the birthplace of {s}."],
     "birth_year": ["{s} was born in {v}.", "The birth year of {s} is {v}.", "{s} was born in the year {v}."],
-    "profession": ["{s} works as a {v}.", "By profession, {s} is a {v}."],
+    "profession": ["{s} works in the profession of {v}.", "The profession of {s} is listed as {v}."],
     "founded_by": ["{s} was founded by {v}.", "{v} founded {s}.", "The founder of {s} is {v}.",
                    "{s} traces its origins to its founder, {v}."],
     "headquartered_in": ["{s} is headquartered in {v}.", "The headquarters of {s} are located in {v}.",
                          "{s} runs its main office in {v}, where it is headquartered."],
     "founded_year": ["{s} was founded in {v}.", "{s} was established in the year {v}.",
                      "The company {s} dates back to {v}, when it was founded."],
-    "industry": ["{s} operates in the {v} industry.", "{s} is a {v} company."],
+    "industry": ["{s} operates in the {v} industry.", "{s} is a company in the {v} sector."],
     "located_in": ["{s} is a city in {v}.", "The city of {s} lies in {v}.", "{s}, a city in {v}, is home to {b}."],
     "population": ["{s} has a population of {v}.", "About {v} people live in {s}."],
     "continent": ["{s} is a country in {v}.", "{s} lies in {v}."],
@@ -191,7 +191,7 @@ class World:
                 hedge = rng.choice(_HEDGES)
                 if hedge:
                     first = sent.split()[0]
-                    if first in ("The", "Records", "By", "About"):
+                    if first in ("The", "Records", "About"):
                         sent = first.lower() + sent[len(first):]
                     sent = hedge + sent
                 emit(" ".join([sent] + self._filler(rng, fact.subject, 0, 2)), "contradiction", (), [fact.key])
