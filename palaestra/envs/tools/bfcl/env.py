@@ -86,7 +86,7 @@ class BFCLEnv(ToolEnvBase):
         self.world: APIWorld | None = None
         self.truth: APIWorld | None = None
         self._functions: list[dict] = []
-        self.instructions = self._instructions()
+        self._instructions_text = None
         self._reset_episode()
 
     def _reset_episode(self):
@@ -102,6 +102,13 @@ class BFCLEnv(ToolEnvBase):
         return self.entry is not None and self.entry["category"] in data.MULTI_TURN
 
     # ---- instructions ----------------------------------------------------------------
+    @property
+    def instructions(self) -> str:
+        """Rules, action grammar and the current functions (built when first read)."""
+        if getattr(self, "_instructions_text", None) is None:
+            self._instructions_text = self._instructions()
+        return self._instructions_text
+
     def _instructions(self) -> str:
         lines = [
             "You are given a request and a set of functions (BFCL v4). Call the functions that fulfil the "
@@ -151,7 +158,7 @@ class BFCLEnv(ToolEnvBase):
         else:
             self.world = self.truth = None
             self._functions = list(e["function"])
-        self.instructions = self._instructions()
+        self._instructions_text = None
         if restore is None:
             self._open_turn(0)
 
@@ -162,7 +169,7 @@ class BFCLEnv(ToolEnvBase):
             names = set(added)
             for c in e["involved_classes"]:
                 self._functions += [d for d in data.multi_turn_docs(c) if d["name"] in names]
-            self.instructions = self._instructions()
+            self._instructions_text = None
             self._say("note", "New functions are available: " + ", ".join(sorted(names)))
         messages = e["question"][turn]
         if not messages and added:
@@ -355,7 +362,7 @@ class BFCLEnv(ToolEnvBase):
         if self.multi_turn:
             by_name = {d["name"]: d for c in self.entry["involved_classes"] for d in data.multi_turn_docs(c)}
             self._functions = [by_name[n] for n in state["functions"]]
-            self.instructions = self._instructions()
+            self._instructions_text = None
         self._messages = [dict(m) for m in state["messages"]]
         self._turn, self._turn_steps, self._turn_calls = state["turn"], state["turn_steps"], state["turn_calls"]
         self._results = list(state["results"])
