@@ -73,7 +73,10 @@ class ToolEnvBase(PalaestraEnv):
         options = dict(options or {})
         if "task" in options:
             tid = str(options["task"])
-            if tid not in ids:
+            known = getattr(self, "_known_ids", None)
+            if known is None or len(known) != len(ids):
+                known = self._known_ids = frozenset(ids)
+            if tid not in known:
                 shown = ", ".join(ids[:8]) + (" ..." if len(ids) > 8 else "")
                 raise ValueError(f"unknown task {tid!r} for this env's settings; known ids look like: {shown}")
             return tid

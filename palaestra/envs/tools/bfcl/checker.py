@@ -150,15 +150,21 @@ def check(docs: list[dict], calls: list[dict], possible: list[dict], category: s
         if len(calls) != len(possible):
             return _verdict(False, "wrong_count", f"expected {len(possible)} calls, got {len(calls)}")
         # order-free: a perfect matching of expected calls to model calls (backtracking)
-        ok = [[check_call(_find_doc(docs, next(iter(p))), c, p)["valid"] if _find_doc(docs, next(iter(p))) else False
-               for c in calls] for p in possible]
+        memo: dict[tuple[int, int], bool] = {}
+
+        def fits(i, j):
+            if (i, j) not in memo:
+                doc = _find_doc(docs, next(iter(possible[i])))
+                memo[(i, j)] = doc is not None and check_call(doc, calls[j], possible[i])["valid"]
+            return memo[(i, j)]
+
         used = [False] * len(calls)
 
         def match(i):
             if i == len(possible):
                 return True
             for j in range(len(calls)):
-                if not used[j] and ok[i][j]:
+                if not used[j] and fits(i, j):
                     used[j] = True
                     if match(i + 1):
                         return True
