@@ -26,6 +26,7 @@ class BestOfNAgent:
     """
 
     name = "best-of-n"
+    prefers_text = True
 
     def __init__(self, model=None, llm=None, n: int = 8, judge: str = "lookahead", rollouts: int = 4,
                  rollout_depth: int = 50, temperature: float = 1.0, max_new_tokens: int = 48,

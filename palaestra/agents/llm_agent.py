@@ -27,6 +27,7 @@ class LLMAgent:
     """
 
     name = "llm"
+    prefers_text = True  # the CLI gives it the language view by default
 
     def __init__(self, model=None, llm=None, temperature: float = 0.7, max_new_tokens: int = 48, retries: int = 2,
                  history: int = 4, fallback: str | None = None, seed: int | None = 0, **lm_options):

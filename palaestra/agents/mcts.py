@@ -179,6 +179,11 @@ class MCTSAgent:
         self.llm = load_lm(self._llm_spec)
 
     @property
+    def prefers_text(self) -> bool:
+        """With a language model the text view (recordings then hold text); else native."""
+        return self.llm is not None
+
+    @property
     def usage(self) -> dict:
         return dict(getattr(self.llm, "usage", None) or {"prompt_tokens": 0, "completion_tokens": 0})
 
