@@ -6,6 +6,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from palaestra.leaderboard import EnvSpec, ResultStore, evaluate, parse_agents, summarize
 
 KEYS = ("agent", "config_hash", "env_id", "env_hash", "task_id", "seed", "ret", "success", "steps")
@@ -78,3 +80,16 @@ def test_a_killed_eval_loses_only_episodes_in_flight(tmp_path):
                       store=ResultStore(db), workers=1, progress=False)
     assert report.skipped == before and report.stored == 30 - before
     assert sorted(r["seed"] for r in ResultStore(db).episodes()) == list(range(30))
+
+
+@pytest.mark.slow  # imports torch and transformers (about 10 s)
+def test_llm_agent_rows_carry_tokens_and_share_one_model(tmp_path):
+    from palaestra.leaderboard import runner
+
+    store = ResultStore(tmp_path / "llm.sqlite")
+    report = evaluate(parse_agents(["llm[model=tiny,max_new_tokens=8]"]), [EnvSpec("palaestra/ConnectFour-v0")],
+                      episodes=2, seed=0, store=store, workers=1, text=True, progress=False)
+    assert report.failed == 0, report.errors
+    rows = store.episodes()
+    assert len(rows) == 2 and all(r["tokens"] > 0 for r in rows)
+    assert len(runner._LMS) == 1  # loaded once for both episodes

@@ -209,7 +209,8 @@ ENV_COLUMNS = ("rank", "agent", "config", "episodes", "success", "95% Wilson", "
 GAME_COLUMNS = ("rank", "agent", "config", "games", "score", "mu", "sigma", "mu - 3 sigma", "Bradley-Terry",
                 "95% bootstrap")
 TERM_ENV_COLUMNS = ("rank", "agent", "config", "n", "success 95% CI", "return 95% CI", "steps", "tokens", "s/ep")
-TERM_GAME_COLUMNS = ("rank", "agent", "games", "score", "mu ± sigma", "mu-3σ", "Bradley-Terry [95% CI]")
+TERM_GAME_COLUMNS = ("rank", "agent", "games", "score", "mu ± σ", "mu-3σ", "BT Elo [95% CI]")
+NARROW_DROP = ("config", "s/ep", "tokens")  # left out of the terminal table below 110 columns
 
 
 def env_cells(r: AgentRow) -> list[str]:
@@ -243,14 +244,19 @@ def print_summary(summary: Summary, console=None) -> None:
         console.print("[yellow]No results in the store yet.[/] Run [bold]palaestra eval --agent random --env "
                       "palaestra/ConnectFour-v0 --episodes 20[/] first.")
         return
+    narrow = console.width < 110
     for board in summary.envs:
         table = Table(title=board.title, title_style="bold")
-        for col in TERM_ENV_COLUMNS:
+        keep = [i for i, col in enumerate(TERM_ENV_COLUMNS)
+                if not (narrow and col in NARROW_DROP and not (col == "tokens" and any(r.tokens for r in board.rows)))]
+        for i in keep:
+            col = TERM_ENV_COLUMNS[i]
             table.add_column(col, justify="left" if col in ("agent", "config") else "right",
-                             style="bold cyan" if col == "agent" else None, no_wrap="CI" in col,
+                             style="bold cyan" if col == "agent" else None, no_wrap="CI" in col or col == "rank",
                              min_width=max([len(r.agent) for r in board.rows] + [5]) if col == "agent" else None)
         for r in board.rows:
-            table.add_row(*term_env_cells(r))
+            cells = term_env_cells(r)
+            table.add_row(*[cells[i] for i in keep])
         console.print(table)
         for note in board.notes:
             console.print(f"  [dim]•[/] {note}")
@@ -258,7 +264,7 @@ def print_summary(summary: Summary, console=None) -> None:
         table = Table(title=f"{board.title}: ratings from {board.games} games", title_style="bold")
         for col in TERM_GAME_COLUMNS:
             table.add_column(col, justify="left" if col in ("agent", "config") else "right",
-                             style="bold cyan" if col == "agent" else None, no_wrap="CI" in col or "±" in col,
+                             style="bold cyan" if col == "agent" else None, no_wrap="CI" in col or "±" in col or col == "rank",
                              min_width=max([len(r.agent) for r in board.rows] + [5]) if col == "agent" else None)
         for r in board.rows:
             table.add_row(*term_game_cells(r))

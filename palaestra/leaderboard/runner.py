@@ -50,17 +50,21 @@ class EvalReport:
 
 
 def plan_jobs(agents: list[AgentSpec], envs: list[EnvSpec], episodes: int, seed: int, text: bool | None = None) -> list[dict]:
+    """Jobs for agents x envs x seeds. A forced view (``text`` not None) joins each agent's configuration."""
     jobs = []
     for spec in agents:
+        if text is not None:
+            spec = spec.with_view(text)
         for env in envs:
             for i in range(episodes):
                 jobs.append({"spec": spec.to_json(), "env_id": env.env_id, "env_kwargs": canonical_json(env.kwargs),
-                             "seed": seed + i, "text": text})
+                             "seed": seed + i})
     return jobs
 
 
 # ---- the worker side (runs in any process) ---------------------------------------------
 _ENVS: dict = {}
+_LMS: dict = {}  # language models loaded in this process, shared by the fresh agents
 
 
 def _env(env_id: str, kwargs_json: str, text: bool):
@@ -84,10 +88,8 @@ def run_job(job: dict) -> dict:
         from palaestra.runner import run_episode
 
         spec = AgentSpec.from_json(job["spec"])
-        agent = spec.build(seed=derive_seed("agent", spec.config_hash, job["seed"]))
-        text = job.get("text")
-        use_text = bool(getattr(agent, "prefers_text", False)) if text is None else bool(text)
-        env = _env(job["env_id"], job["env_kwargs"], use_text)
+        agent = spec.build(seed=derive_seed("agent", spec.config_hash, job["seed"]), lm_cache=_LMS)
+        env = _env(job["env_id"], job["env_kwargs"], spec.use_text(agent))
         result = run_episode(env, agent, seed=job["seed"])
         return {
             "agent": spec.name, "agent_spec": job["spec"], "config_hash": spec.config_hash,
@@ -110,16 +112,19 @@ def _local(jobs: list[dict], fn: Callable, workers: int) -> Iterable[dict]:
     import multiprocessing as mp
 
     # spawn: a clean interpreter per worker (no inherited threads, locks or torch state)
-    with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"))
+    try:
         pending = set()
         queue = list(jobs)
-        limit = workers * 2
+        limit = workers * 2  # a bounded queue: an interrupted run leaves little in flight
         while queue or pending:
             while queue and len(pending) < limit:
                 pending.add(pool.submit(fn, queue.pop(0)))
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for fut in done:
                 yield fut.result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def ray_init(address: str | None = None, num_cpus: int | None = None):

@@ -4,6 +4,7 @@ Syntax (``palaestra eval --agent``, ``palaestra tournament --agents``)::
 
     random                                  a registered agent name
     mcts[simulations=50,c_puct=2]           with options (values parsed as JSON)
+    llm[model=tiny]@text                    forcing the text (or @native) view
     mcts50=mcts[simulations=50]             with a label shown in reports
     my_pkg.agents:MyAgent[depth=3]          a Python entry point ``module:attr``
     stockfish[skill=5,depth=6]              reference opponents palaestra.leaderboard adds
@@ -63,6 +64,7 @@ class AgentSpec:
     target: str  # a registry name or "module:attr"
     options: dict = field(default_factory=dict)
     label: str | None = None
+    view: str | None = None  # "text" / "native" when forced; None: the agent's own choice (prefers_text)
 
     @classmethod
     def parse(cls, text: str, extra_options: dict | None = None) -> "AgentSpec":
@@ -76,6 +78,10 @@ class AgentSpec:
             label, text = label.strip(), text.strip()
             if not label.replace("-", "_").replace(".", "_").isidentifier():
                 raise ValueError(f"agent label {label!r} must be a plain name (letters, digits, - _ .).")
+        view = None
+        for suffix in ("@text", "@native"):
+            if text.endswith(suffix):
+                view, text = suffix[1:], text[: -len(suffix)]
         options: dict = {}
         target = text
         if "[" in text:
@@ -91,11 +97,23 @@ class AgentSpec:
         target = target.strip()
         if not target:
             raise ValueError(f"agent spec {text!r} names no agent.")
-        return cls(target=target, options=options, label=label)
+        return cls(target=target, options=options, label=label, view=view)
 
     # ---- identity ------------------------------------------------------------------
     def config(self) -> dict:
-        return {"agent": self.target, "options": self.options}
+        config = {"agent": self.target, "options": self.options}
+        if self.view is not None:  # a forced view is part of the configuration
+            config["view"] = self.view
+        return config
+
+    def with_view(self, text: bool | None) -> "AgentSpec":
+        view = None if text is None else ("text" if text else "native")
+        return AgentSpec(self.target, dict(self.options), self.label, view)
+
+    def use_text(self, agent=None) -> bool:
+        if self.view is not None:
+            return self.view == "text"
+        return bool(getattr(agent if agent is not None else self.factory(), "prefers_text", False))
 
     @property
     def config_hash(self) -> str:
@@ -103,22 +121,23 @@ class AgentSpec:
 
     @property
     def canonical(self) -> str:
+        suffix = f"@{self.view}" if self.view else ""
         if not self.options:
-            return self.target
+            return self.target + suffix
         inner = ",".join(f"{k}={canonical_json(v) if not isinstance(v, str) else v}" for k, v in sorted(self.options.items()))
-        return f"{self.target}[{inner}]"
+        return f"{self.target}[{inner}]{suffix}"
 
     @property
     def name(self) -> str:
         return self.label or self.canonical
 
     def to_json(self) -> str:
-        return canonical_json({"target": self.target, "options": self.options, "label": self.label})
+        return canonical_json({"target": self.target, "options": self.options, "label": self.label, "view": self.view})
 
     @classmethod
     def from_json(cls, text: str) -> "AgentSpec":
         d = json.loads(text)
-        return cls(target=d["target"], options=d.get("options") or {}, label=d.get("label"))
+        return cls(target=d["target"], options=d.get("options") or {}, label=d.get("label"), view=d.get("view"))
 
     # ---- building ------------------------------------------------------------------
     def factory(self):
@@ -140,18 +159,22 @@ class AgentSpec:
         except (ImportError, AttributeError) as exc:
             raise ValueError(f"agent {self.target!r} could not be loaded from {path}: {exc}") from exc
 
-    def build(self, seed: int | None = None):
+    def build(self, seed: int | None = None, lm_cache: dict | None = None):
         """A fresh agent. ``seed`` seeds it when the spec does not fix one and it takes one.
 
         Building a fresh, per-episode-seeded agent makes each episode's result depend
-        only on its seed, not on which worker ran which episodes before it.
+        only on its seed, not on which worker ran which episodes before it. With
+        ``lm_cache`` (a dict a worker keeps), a language model named by ``llm=``/``model=``
+        is loaded once per process and handed to each fresh agent (back-ends take a
+        seed per call, so sharing one does not couple episodes).
         """
         factory = self.factory()
         options = dict(self.options)
         if seed is not None and "seed" not in options and _accepts(factory, "seed"):
             options["seed"] = seed
-        agent = factory(**options)
-        return agent
+        if lm_cache is not None:
+            options = _share_lm(factory, options, lm_cache)
+        return factory(**options)
 
 
 def _accepts(factory, name: str) -> bool:
@@ -160,6 +183,31 @@ def _accepts(factory, name: str) -> bool:
     except (TypeError, ValueError):
         return False
     return name in params
+
+
+def _share_lm(factory, options: dict, cache: dict) -> dict:
+    key = next((k for k in ("llm", "model") if isinstance(options.get(k), str)), None)
+    if key is None:
+        return options
+    try:
+        params = inspect.signature(factory).parameters
+    except (TypeError, ValueError):
+        return options
+    if key not in params:
+        return options
+    named = {k for k, p in params.items() if p.kind is not inspect.Parameter.VAR_KEYWORD}
+    # options the factory does not name go to the model loader (LLMAgent's **lm_options)
+    lm_options = {k: v for k, v in options.items() if k not in named}
+    if lm_options and not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return options  # the factory would refuse them anyway; let it say so
+    cache_key = canonical_json([options[key], lm_options])
+    if cache_key not in cache:
+        from palaestra.agents.llm import load_lm
+
+        cache[cache_key] = load_lm(options[key], **lm_options)
+    out = {k: v for k, v in options.items() if k not in lm_options}
+    out[key] = cache[cache_key]
+    return out
 
 
 def parse_agents(values: list[str] | None, extra_options: dict | None = None) -> list[AgentSpec]:

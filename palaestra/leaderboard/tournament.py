@@ -5,8 +5,9 @@ A game runs in the env's self-play mode (``opponent=None``: both players act thr
 both players' returns). Each pair plays ``games`` games: game ``g`` uses seed
 ``seed + g // 2`` and the pair swaps colours every game, so both colours see the same
 seeds. Agents are built fresh per game, seeded from (seed, configuration, colour). An
-illegal move loses the game for the player who made it (as in PettingZoo), and a game
-stopped by ``max_plies`` counts as a draw.
+illegal native move loses the game for the player who made it (as in PettingZoo); an
+agent in the text view sees an unparsable reply's error and may try again, losing after
+3 invalid replies in a row. A game stopped by ``max_plies`` counts as a draw.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import time
 import traceback
 from dataclasses import dataclass, field
 
-from .runner import EnvSpec, _progress, default_workers, execute
+from .runner import _LMS, EnvSpec, _progress, default_workers, execute
 from .spec import AgentSpec, canonical_json, derive_seed
 from .store import ResultStore
 
@@ -44,19 +45,31 @@ def _game_env(env_id: str, kwargs_json: str):
 class _Seat:
     """One player at the table: its agent, and the view (native or text) it acts through."""
 
-    def __init__(self, agent, env):
+    def __init__(self, agent, env, text: bool):
         from palaestra.wrappers import TextInterface
 
         self.agent = agent
-        self.text = bool(getattr(agent, "prefers_text", False))
+        self.text = text
         self.view = TextInterface(env) if self.text else env
         agent.reset(self.view)
 
-    def act(self, base, obs, info):
-        if self.text:
-            reply = self.agent.act(base.render_text(), info)
-            return base.parse_action(reply)
-        return self.agent.act(obs, info)
+    def act(self, base, obs, info, max_invalid: int = 3):
+        """The mover's native action. A text reply that does not parse is shown back to the
+        agent with the error, as the text view does, up to ``max_invalid`` times in a row."""
+        if not self.text:
+            return self.agent.act(obs, info)
+        from palaestra.core import InvalidAction
+
+        text_obs, text_info = base.render_text(), dict(info)
+        for attempt in range(max_invalid):
+            reply = self.agent.act(text_obs, text_info)
+            try:
+                return base.parse_action(reply)
+            except InvalidAction as err:
+                if attempt == max_invalid - 1:
+                    raise
+                text_obs = f"Invalid action: {err}\n\n{base.render_text()}"
+                text_info = dict(info, invalid_action=str(err))
 
     def close(self):
         close = getattr(self.agent, "close", None)
@@ -77,8 +90,8 @@ def play_game(job: dict) -> dict:
         obs, info = env.reset(seed=job["seed"])
         seats = []
         for role, spec in enumerate(specs):
-            agent = spec.build(seed=derive_seed("game", job["seed"], spec.config_hash, role))
-            seats.append(_Seat(agent, env))
+            agent = spec.build(seed=derive_seed("game", job["seed"], spec.config_hash, role), lm_cache=_LMS)
+            seats.append(_Seat(agent, env, spec.use_text(agent)))
         outcome, score, plies = None, 0.5, 0
         try:
             while True:
