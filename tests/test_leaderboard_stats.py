@@ -54,6 +54,9 @@ def test_agent_specs_parse_and_hash_by_configuration():
     agent = specs[2].build(seed=9)
     assert agent.name == "random" and agent.rng.random() == random.Random(3).random()  # the spec's seed wins
     assert specs[0].build(seed=9).rng.random() == random.Random(9).random()
+    text = AgentSpec.parse("random@text")
+    assert text.view == "text" and text.config_hash != AgentSpec.parse("random").config_hash
+    assert AgentSpec.parse("random").with_view(True) == text and text.name == "random@text"
     with pytest.raises(ValueError, match="known agents"):
         AgentSpec.parse("no-such-agent").build()
     with pytest.raises(ValueError, match="named twice"):

@@ -213,6 +213,10 @@ TERM_GAME_COLUMNS = ("rank", "agent", "games", "score", "mu ± σ", "mu-3σ", "B
 NARROW_DROP = ("config", "s/ep", "tokens")  # left out of the terminal table below 110 columns
 
 
+def _elo(x: float) -> str:
+    return f"{int(round(x)):+d}" if math.isfinite(x) else "—"
+
+
 def env_cells(r: AgentRow) -> list[str]:
     return [r.rank, r.agent, r.config_hash[:8], str(r.episodes), pct(r.success), ci_pct(r.success_ci),
             num(r.mean_return), ci_num(r.return_ci), f"{r.mean_steps:.1f}", f"{r.tokens:.0f}", f"{r.wall_s:.3f}"]
@@ -220,7 +224,7 @@ def env_cells(r: AgentRow) -> list[str]:
 
 def game_cells(r: RatingRow) -> list[str]:
     return [r.rank, r.agent, r.config_hash[:8], str(r.games), f"{r.score:.2f}", f"{r.mu:.2f}", f"{r.sigma:.2f}",
-            f"{r.conservative:.2f}", f"{r.bt:+.0f}", ci_num(r.bt_ci, 0)]
+            f"{r.conservative:.2f}", _elo(r.bt), ci_num(r.bt_ci, 0)]
 
 
 def term_env_cells(r: AgentRow) -> list[str]:
@@ -232,7 +236,7 @@ def term_env_cells(r: AgentRow) -> list[str]:
 
 def term_game_cells(r: RatingRow) -> list[str]:
     return [r.rank, r.agent, str(r.games), f"{r.score:.2f}", f"{r.mu:.1f} ± {r.sigma:.1f}", f"{r.conservative:.1f}",
-            f"{r.bt:+.0f} {ci_num(r.bt_ci, 0)}"]
+            f"{_elo(r.bt)} {ci_num(r.bt_ci, 0)}"]
 
 
 def print_summary(summary: Summary, console=None) -> None:
