@@ -270,3 +270,15 @@ def test_mcts_with_tiny_model_critique_and_priors(tiny_lm):
     # one model call serves a whole batch of leaves: root + 2 batches, each priors + critique
     assert agent.stats["llm_calls"] <= 2 * (1 + 16 // 8)
     assert agent.usage["prompt_tokens"] > 0
+
+
+def test_mcts_text_view_sends_a_reply_when_no_proposal_is_valid():
+    with FakeOpenAI(reply=lambda m, i: "fly away") as server:
+        env = TextInterface(Ladder(top=2, enumerable=False), max_invalid=2)
+        obs, info = env.reset(seed=0)
+        agent = MCTSAgent(simulations=4, llm=OpenAICompatibleLM(server.url, "m"), k=2, seed=0)
+        agent.reset(env)
+        action = agent.act(obs, info)
+        assert action == "fly away" and agent.stats["invalid_candidates"] == 2
+        _, _, _, _, info = env.step(action)
+        assert "use one of: up, down, taxi" in info["invalid_action"]

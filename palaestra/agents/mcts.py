@@ -195,6 +195,7 @@ class MCTSAgent:
         self.text = text_view(env)
         self.root = None
         self.history = []
+        self._raw_replies: list[str] = []
         self.stats = {"simulations": 0, "moves": 0, "invalid_candidates": 0, "valid_candidates": 0,
                       "llm_calls": 0, "search_s": 0.0, "reused_visits": 0}
         self._sim = self._simulator(self.plan)
@@ -223,6 +224,7 @@ class MCTSAgent:
         if self.env is None:
             raise RuntimeError("call agent.reset(env) before act(); run_episode does it for you.")
         start = time.perf_counter()
+        self._raw_replies = []
         real = self.base.get_state()
         self.plan.set_state(real)
         root = self._reuse_root() if self.reuse else None
@@ -255,6 +257,9 @@ class MCTSAgent:
             a = legal[self.rng.randrange(len(legal))]
         elif callable(getattr(self.base, "sample_action", None)):
             a = self.base.sample_action(self.rng)
+        elif self.text and self._raw_replies:
+            # the text view explains an invalid action in its next observation
+            return self._raw_replies[0]
         else:
             raise RuntimeError(
                 "MCTS found no valid candidate action: the env's actions are not enumerable and every proposal "
@@ -266,13 +271,19 @@ class MCTSAgent:
         old = self.root
         if old is None or old.children is None:
             return None
-        key = pickle.dumps(self.plan.get_state())
+        try:
+            key = pickle.dumps(self.plan.get_state())
+        except Exception:  # noqa: BLE001 - an unpicklable snapshot: no reuse, still correct
+            return None
         frontier = [c for c in old.children if c.state is not None]
         for depth in range(2):
             nxt = []
             for node in frontier:
                 if node.key is None:
-                    node.key = pickle.dumps(node.state)
+                    try:
+                        node.key = pickle.dumps(node.state)
+                    except Exception:  # noqa: BLE001
+                        node.key = b""
                 if node.key == key:
                     node.parent = None
                     self._rebase(node)
@@ -526,6 +537,8 @@ class MCTSAgent:
         replies = self.llm.generate([contexts[id(n)] for n in nodes], n=self.k, temperature=self.sample_temperature,
                                     max_new_tokens=self.max_new_tokens, seed=self.rng.randrange(2**31))
         for node, samples in zip(nodes, replies):
+            if node is self.root:
+                self._raw_replies = list(samples)
             self.plan.set_state(node.state)
             seen: dict[str, list] = {}
             for reply in samples:
