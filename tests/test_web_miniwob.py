@@ -49,7 +49,7 @@ def test_reward_is_read_from_the_page_and_snapshots_replay():
 
 @pytest.mark.browser
 def test_oracles_solve_their_pages():
-    for task in ("click-test", "click-button", "enter-text"):
+    for task in ("click-test", "click-button", "enter-text", "choose-list"):
         env = gym.make(f"palaestra/miniwob.{task}-v0", text=True)
         for seed in (0, 1):
             env.reset(seed=seed)
@@ -71,11 +71,13 @@ def test_contract_kit_miniwob():
 
 @pytest.mark.browser
 @pytest.mark.slow
-def test_binary_reward_like_browsergym_and_check_env():
+def test_binary_reward_like_browsergym_and_fuller_contract():
     env = gym.make("palaestra/miniwob.click-test-v0", reward="binary")
     obs, info = env.reset(seed=0)
     button = next(n for n in env.unwrapped._tab.nodes if n.role == "button")
     obs, reward, term, trunc, info = env.step(f"click({button.id})")
     assert term and reward == 1.0
     env.close()
-    check_env_contract("palaestra/miniwob.click-button-v0", fuzz_examples=200)
+    # gymnasium's check_env steps without resetting, which a one-click episode cannot take:
+    # the shop's browser mode covers check_env for the shared browser code
+    check_env_contract("palaestra/miniwob.click-button-v0", fuzz_examples=200, skip_check_env=True)

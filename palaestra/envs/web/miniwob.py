@@ -306,11 +306,22 @@ def _oracle_enter_text(goal, nodes):
     return [f"fill({box.id}, {_q(text)})", f"click({_button(nodes).id})"]
 
 
+def _oracle_choose_list(goal, nodes):
+    import re
+
+    from .browser import _q
+
+    item = re.search(r"Select (.*) from the list", goal).group(1)
+    combo = next(n for n in nodes if n.role == "combobox")
+    return [f"select({combo.id}, {_q(item)})", f"click({_button(nodes).id})"]
+
+
 # oracles (BrowserGym's "cheat") for a few pages; the others have none
 _ORACLES = {
     "click-test": lambda goal, nodes: [f"click({_button(nodes).id})"],
     "click-button": _oracle_click_button,
     "enter-text": _oracle_enter_text,
+    "choose-list": _oracle_choose_list,
 }
 
 __all__ = ["MiniWoBEnv"]
