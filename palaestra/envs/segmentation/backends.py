@@ -94,26 +94,34 @@ class GraphCutBackend:
     Unary terms: negative log-likelihoods of smoothed colour histograms (foreground from
     disks around positive clicks and the previous mask, background from negative clicks
     and the rest of the image), plus a prior that grows with the distance to the nearest
-    positive click. Pairwise: ``smoothness * exp(-beta |I_p - I_q|^2) / dist(p, q)``.
+    positive click relative to the object's current size. Pairwise: ``smoothness * exp(-beta |I_p - I_q|^2) / dist(p, q)``
+    on the 8-neighbourhood. Click disks are hard constraints. As in GrabCut, the colour
+    models are re-estimated from the cut and the cut repeated (``iterations`` times).
     """
 
     name = "graphcut"
 
     def __init__(
         self,
-        bins: int = 16,
+        bins: int = 24,
         smoothness: float = 8.0,
         click_radius: float = 0.02,
-        distance_weight: float = 3.0,
+        sample_radius: float = 0.05,
+        distance_weight: float = 1.0,
+        distance_free: float = 1.5,
         consistency: float = 0.3,
+        iterations: int = 2,
         blur: float = 1.0,
         keep_connected: bool = True,
     ):
         self.bins = int(bins)
         self.smoothness = float(smoothness)
         self.click_radius = float(click_radius)
+        self.sample_radius = float(sample_radius)
         self.distance_weight = float(distance_weight)
+        self.distance_free = float(distance_free)
         self.consistency = float(consistency)
+        self.iterations = max(1, int(iterations))
         self.blur = float(blur)
         self.keep_connected = bool(keep_connected)
 
@@ -126,77 +134,92 @@ class GraphCutBackend:
         total = h.sum()
         return (h / total).ravel() if total > 0 else np.full(b**3, 1.0 / b**3)
 
+    def _pairwise(self, img: np.ndarray):
+        import cv2
+
+        h, w = img.shape[:2]
+        f = img.astype(np.float32)
+        if self.blur > 0:
+            f = cv2.GaussianBlur(f, (0, 0), self.blur)
+        diffs = []
+        for dy, dx in ((0, 1), (1, 0), (1, 1), (1, -1)):
+            d = np.zeros((h, w), np.float32)
+            ys, ys2 = slice(0, h - dy), slice(dy, h)
+            xs, xs2 = slice(max(0, -dx), w - max(0, dx)), slice(max(0, dx), w - max(0, -dx))
+            d[ys, xs] = np.sum((f[ys, xs] - f[ys2, xs2]) ** 2, axis=2)
+            diffs.append((dy, dx, d))
+        beta = 1.0 / (2.0 * (np.mean([d.mean() for *_, d in diffs]) + 1e-6))
+        edges = []
+        for dy, dx, d in diffs:
+            structure = np.zeros((3, 3))
+            structure[1 + dy, 1 + dx] = 1
+            edges.append((structure, self.smoothness * np.exp(-beta * d) / np.hypot(dy, dx)))
+        return edges
+
+    def _cut(self, edges, d_fg, d_bg, pos, neg) -> np.ndarray:
+        import maxflow
+
+        g = maxflow.Graph[float]()
+        nodes = g.add_grid_nodes(d_fg.shape)
+        for structure, weight in edges:
+            g.add_grid_edges(nodes, weights=weight, structure=structure, symmetric=True)
+        big = 1e9
+        source = np.where(neg, 0.0, np.where(pos, big, d_bg))  # source side = foreground
+        sink = np.where(pos, 0.0, np.where(neg, big, d_fg))
+        g.add_grid_tedges(nodes, source, sink)
+        g.maxflow()
+        return ~g.get_grid_segments(nodes)
+
     def segment(self, image, clicks, previous_mask=None):
         import cv2
-        import maxflow
 
         h, w = image.shape[:2]
         clicks = list(clicks)
         if not any(c.positive for c in clicks):
             return np.zeros((h, w), bool)
-        img = image.astype(np.uint8)
+        img = np.ascontiguousarray(image.astype(np.uint8))
         b = self.bins
         q = (img.astype(np.int32) * b) // 256
         idx = (q[..., 0] * b + q[..., 1]) * b + q[..., 2]
-        r = _radius((h, w), self.click_radius)
-        pos, neg = seed_maps((h, w), clicks, r)
+        pos, neg = seed_maps((h, w), clicks, _radius((h, w), self.click_radius))
+        near = click_disks((h, w), clicks, _radius((h, w), self.sample_radius), True) & _nearer_positive((h, w), clicks)
         prev = None if previous_mask is None else np.asarray(previous_mask, bool)
         has_prev = prev is not None and prev.any()
 
-        fg = self._hist(idx, pos)
-        if has_prev:
-            fg = 0.5 * fg + 0.5 * self._hist(idx, prev)
-        rest = ~pos & (~prev if has_prev else True)
-        bg = self._hist(idx, rest)
-        if neg.any():
-            bg = 0.5 * bg + 0.5 * self._hist(idx, neg)
-        eps = 1.0 / (b**3 * 50)
-        d_fg = -np.log(fg[idx] + eps)
-        d_bg = -np.log(bg[idx] + eps)
-
-        # distance prior: far from every positive click costs foreground
+        # priors that do not change between iterations
         seeds = np.ones((h, w), np.uint8)
         for c in clicks:
             if c.positive:
                 seeds[c.y, c.x] = 0
         dist = cv2.distanceTransform(seeds, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
-        d_fg = d_fg + self.distance_weight * dist / float(np.hypot(h, w)) * 4.0
+        keep_fg = np.zeros((h, w), np.float64)
+        keep_bg = np.zeros((h, w), np.float64)
         if has_prev and self.consistency > 0:
-            d_fg = d_fg + self.consistency * (~prev)
-            d_bg = d_bg + self.consistency * prev
+            keep_fg = self.consistency * (~prev)
+            keep_bg = self.consistency * prev
+        edges = self._pairwise(img)
+        eps = 1.0 / (b**3 * 50)
 
-        # contrast-sensitive smoothness on a lightly blurred image
-        f = img.astype(np.float32)
-        if self.blur > 0:
-            f = cv2.GaussianBlur(f, (0, 0), self.blur)
-        g = maxflow.Graph[float]()
-        nodes = g.add_grid_nodes((h, w))
-        diffs = []
-        for dy, dx in ((0, 1), (1, 0), (1, 1), (1, -1)):
-            d = np.zeros((h, w), np.float32)
-            ys = slice(0, h - dy)
-            xs = slice(max(0, -dx), w - max(0, dx))
-            ys2 = slice(dy, h)
-            xs2 = slice(max(0, dx), w - max(0, -dx))
-            d[ys, xs] = np.sum((f[ys, xs] - f[ys2, xs2]) ** 2, axis=2)
-            diffs.append((dy, dx, d))
-        mean = np.mean([d.mean() for *_, d in diffs]) + 1e-6
-        beta = 1.0 / (2.0 * mean)
-        for dy, dx, d in diffs:
-            weight = self.smoothness * np.exp(-beta * d) / np.hypot(dy, dx)
-            structure = np.zeros((3, 3))
-            structure[1 + dy, 1 + dx] = 1
-            g.add_grid_edges(nodes, weights=weight, structure=structure, symmetric=True)
-        big = 1e9
-        source = np.where(pos, big, d_bg)  # source side = foreground
-        sink = np.where(neg, big, d_fg)
-        source = np.where(neg, 0.0, source)
-        sink = np.where(pos, 0.0, sink)
-        g.add_grid_tedges(nodes, source, sink)
-        g.maxflow()
-        mask = ~g.get_grid_segments(nodes)
-        if self.keep_connected:
-            mask = keep_clicked_components(mask, clicks)
+        fg_region = prev if has_prev else near
+        mask = None
+        for _ in range(self.iterations):
+            fg = 0.5 * self._hist(idx, pos | near) + 0.5 * self._hist(idx, fg_region)
+            bg = self._hist(idx, ~(pos | fg_region))
+            if neg.any():
+                bg = 0.5 * bg + 0.5 * self._hist(idx, neg)
+            # distance prior relative to the object's apparent size (its current mask, or
+            # the sampling disk before any): far beyond it, foreground costs more
+            area = float(fg_region.sum()) if fg_region is not None and fg_region.any() else float(near.sum())
+            scale = max(np.sqrt(area / np.pi), 2.0)
+            prior = self.distance_weight * np.maximum(dist / scale - self.distance_free, 0.0)
+            d_fg = -np.log(fg[idx] + eps) + prior + keep_fg
+            d_bg = -np.log(bg[idx] + eps) + keep_bg
+            mask = self._cut(edges, d_fg, d_bg, pos, neg)
+            if self.keep_connected:
+                mask = keep_clicked_components(mask, clicks)
+            if not mask.any() or (fg_region is not None and np.array_equal(mask, fg_region)):
+                break
+            fg_region = mask
         return mask
 
 
