@@ -115,8 +115,12 @@ class ShopTasks:
         opts = ""
         if options:
             opts = " with " + ", and ".join(f"{g}: {v}" for g, v in options.items())
-        a = " and ".join(attrs) if len(attrs) < 3 else ", ".join(attrs[:-1]) + " and " + attrs[-1]
-        text = rng.choice(_TEMPLATES).format(a=a, noun=product.query, opts=opts, cap=cap)
+        # "with pockets", "for dry hair" read after the noun, the others before it
+        post = [a for a in attrs if a.split()[0] in ("with", "for", "in")]
+        pre = [a for a in attrs if a not in post]
+        a = _join(pre)
+        noun = product.query + ((" " + _join(post)) if post else "")
+        text = rng.choice(_TEMPLATES).format(a=a, noun=noun, opts=opts, cap=cap).replace("  ", " ")
         return self._goal_dict(product, attrs, options, cap, text)
 
     def _goal_dict(self, product: Product, attrs, options: dict, cap: float, text: str) -> dict:
@@ -168,6 +172,12 @@ class ShopTasks:
                 plan.append(f"click[{labels[(group, value)]}]")
         plan.append("click[buy now]")
         return plan
+
+
+def _join(words: list[str]) -> str:
+    if len(words) < 3:
+        return " and ".join(words)
+    return ", ".join(words[:-1]) + " and " + words[-1]
 
 
 def _options_for(product: Product, wanted: list[str]) -> dict[str, str]:
