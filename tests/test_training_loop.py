@@ -83,5 +83,8 @@ def test_improve_one_round_with_critique(tiny, tmp_path):
     from palaestra.training import read_episodes
 
     eps = read_episodes(tmp_path / "imp" / "round1" / "collect")
-    assert len(eps) == 2 and any(c.get("critique") is not None for s in eps[0]["steps"] for c in s.get("search") or [])
+    children = [c for s in eps[0]["steps"] for c in s.get("search") or []]
+    assert len(eps) == 2 and any(c.get("critique") is not None for c in children)
+    # and the policy's own reply at every collected state (the probe), for on-policy pairs
+    assert all(sum(bool(c.get("policy")) for c in s["search"]) == 1 for s in eps[0]["steps"])
     assert rounds_table(rounds).row_count == 2

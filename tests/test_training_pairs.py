@@ -199,3 +199,30 @@ def test_agent_prompt_is_what_the_llm_agent_sends(tmp_path):
     for row in pairs.rows:
         assert row["prompt"] == agent.prompts[row["step"]]
         assert row["chosen"][0]["content"] == "1"
+
+
+def test_policy_mode_pairs_the_best_child_against_the_policys_own_reply(tmp_path):
+    search = [
+        # the policy's reply "9" was not a valid action: the best child beats it, whatever the margin
+        [_child("2", 10, 0.6), _child("1", 10, 0.5), {"action": "9", "visits": 0, "q": None, "policy": True,
+                                                      "invalid": True}],
+        # the policy chose "1", worse than the best by 0.5: a pair
+        [_child("2", 10, 0.6), {**_child("1", 10, 0.1), "policy": True}],
+        # the policy chose the best child: nothing to learn
+        [{**_child("2", 10, 0.6), "policy": True}, _child("1", 10, 0.1)],
+        # no probe recorded
+        [_child("2", 10, 0.6), _child("1", 10, 0.1)],
+    ]
+    folder = _write(tmp_path / "r", [_ep("e", 1, ["2", "2", "2", "2"], True, search)])
+    pairs = step_pairs(folder, mode="policy", min_margin=0.2)
+    got = [(r["step"], r["chosen"][0]["content"], r["rejected"][0]["content"]) for r in pairs.rows]
+    assert got == [(0, "2", "9"), (1, "2", "1")]
+    assert pairs.rows[0]["rejected_q"] is None and pairs.rows[1]["margin"] == pytest.approx(0.5)
+    assert pairs.dropped == {"steps where the policy already chose the best child": 1,
+                             "steps without the policy's own reply": 1}
+    # combined with best_worst, a pair found twice is kept once; invalid replies never count as the worst child
+    both = step_pairs(folder, mode="best_worst+policy", min_margin=0.2)
+    assert sorted((r["step"], r["rejected"][0]["content"]) for r in both.rows) == [
+        (0, "9"), (1, "1"), (2, "1"), (3, "1")]
+    with pytest.raises(ValueError, match="best_worst"):
+        step_pairs(folder, mode="nonsense")

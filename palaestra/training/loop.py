@@ -32,11 +32,14 @@ from .trainers import TrainSettings, train_dpo
 class ImproveSettings:
     env_id: str
     env_kwargs: dict = field(default_factory=dict)
+    eval_env_kwargs: dict | None = None   # held-out tasks (e.g. {"split": "test"}); None: env_kwargs
     rounds: int = 1
     train_seeds: list[int] = field(default_factory=lambda: list(range(0, 16)))
     test_seeds: list[int] = field(default_factory=lambda: list(range(10_000, 10_032)))
     mcts: dict = field(default_factory=lambda: {"simulations": 50, "critic": "llm", "rollout": "random"})
-    pairs: dict = field(default_factory=lambda: {"min_margin": 0.1, "min_visits": 1, "mode": "best_worst"})
+    pairs: dict = field(default_factory=lambda: {"min_margin": 0.1, "min_visits": 1, "mode": "best_worst+policy"})
+    probe: bool = True            # record the policy's own reply at each collected state (for mode "policy")
+    collect_actor: str = "search"  # "search": MCTS acts; "policy": the policy acts where valid (on-policy states)
     dpo: TrainSettings = field(default_factory=lambda: TrainSettings(learning_rate=5e-5, epochs=2, batch_size=4))
     eval_temperature: float = 0.0
     eval_retries: int = 2
@@ -101,12 +104,13 @@ def _lm(path, settings: ImproveSettings):
     return TransformersLM(path, device=settings.device, max_threads=settings.threads)
 
 
-def _make_env(settings: ImproveSettings):
+def _make_env(settings: ImproveSettings, evaluation: bool = False):
     import gymnasium as gym
 
     import palaestra  # noqa: F401  (registers ids)
 
-    return gym.make(settings.env_id, text=True, **settings.env_kwargs)
+    kwargs = settings.eval_env_kwargs if evaluation and settings.eval_env_kwargs is not None else settings.env_kwargs
+    return gym.make(settings.env_id, text=True, **kwargs)
 
 
 def evaluate(model_path, settings: ImproveSettings, progress=None, label: str = "evaluate") -> list:
@@ -116,7 +120,7 @@ def evaluate(model_path, settings: ImproveSettings, progress=None, label: str = 
 
     agent = LLMAgent(model=_lm(model_path, settings), temperature=settings.eval_temperature,
                      retries=settings.eval_retries, seed=settings.seed)
-    env = _make_env(settings)
+    env = _make_env(settings, evaluation=True)
     task = progress.add_task(label, total=len(settings.test_seeds)) if progress else None
     results = []
     for seed in settings.test_seeds:
@@ -127,15 +131,88 @@ def evaluate(model_path, settings: ImproveSettings, progress=None, label: str = 
     return results
 
 
+class PolicyProbe:
+    """MCTS acts; at each state the plain policy's own greedy reply is recorded too.
+
+    Before every move the policy answers the prompt ``LLMAgent`` would send; the
+    search children then mark that reply with ``"policy": true`` (a new child with
+    ``"invalid": true`` when the reply is not a legal action). ``step_pairs(mode=
+    "policy")`` turns these into on-policy pairs: the search's best child over the
+    policy's own choice where the search found it worse (Agent Q's candidates are the
+    policy's samples; here the policy's mistakes are what DPO sees rejected).
+
+    ``act_with="policy"`` lets the policy's valid replies drive the episode (the search
+    still runs and labels every state; it acts only where the policy's reply is invalid),
+    so the pairs come from the states the policy itself reaches — where its mistakes are.
+    """
+
+    name = "mcts+probe"
+    last_search = None
+
+    def __init__(self, mcts, lm, max_new_tokens: int = 48, history: int = 4, act_with: str = "search"):
+        if act_with not in ("search", "policy"):
+            raise ValueError(f"act_with={act_with!r}: use 'search' (MCTS acts) or 'policy' (the policy acts where "
+                             "its reply is valid, the search labels every state).")
+        self.mcts, self.lm, self.act_with = mcts, lm, act_with
+        self.max_new_tokens, self.history_len = int(max_new_tokens), int(history)
+
+    @property
+    def usage(self) -> dict:
+        return self.mcts.usage
+
+    def reset(self, env) -> None:
+        self.mcts.reset(env)
+        self.env, self.base, self.history = env, env.unwrapped, []
+
+    def _probe(self) -> tuple[str, bool]:
+        from palaestra.agents.llm.prompts import parse_reply, state_messages
+        from palaestra.core import InvalidAction
+
+        messages = state_messages(self.base, self.history, history_len=self.history_len)
+        reply = self.lm.generate([messages], n=1, temperature=0.0, max_new_tokens=self.max_new_tokens)[0][0]
+        try:
+            native, _ = parse_reply(reply, self.base.parse_action)
+        except InvalidAction:
+            return reply.strip()[:200], False
+        legal = self.base.legal_actions()
+        if legal is not None and native not in legal:
+            return reply.strip()[:200], False
+        return self.base.format_action(native), True
+
+    def act(self, observation, info):
+        probe, valid = self._probe()
+        action = self.mcts.act(observation, info)
+        search = [dict(c) for c in (self.mcts.last_search or [])]
+        match = next((c for c in search if valid and str(c.get("action")).strip() == probe), None)
+        if match is not None:
+            match["policy"] = True
+        else:
+            search.append({"action": probe, "visits": 0, "q": None, "prior": 0.0, "critique": None,
+                           "policy": True, "invalid": not valid})
+        self.last_search = search
+        if self.act_with == "policy" and valid:
+            native = self.base.parse_action(probe)
+            action = probe if isinstance(action, str) else native
+            self.mcts.root = None  # the tree below another move is no use next step
+            if getattr(self.mcts, "history", None):
+                self.mcts.history[-1] = ("", probe)  # its LLM prompts carry the moves actually made
+        self.history.append(("", action if isinstance(action, str) else self.base.format_action(action)))
+        return action
+
+
 def collect(model_path, folder: Path, settings: ImproveSettings, progress=None, label: str = "collect") -> list:
-    """MCTS (+ critique) with the current policy on the train seeds, recorded into ``folder``."""
+    """MCTS (+ critique) with the current policy on the train seeds, recorded into ``folder``
+    (with the policy's own reply at each state when ``settings.probe``)."""
     from palaestra.agents import make
     from palaestra.runner import run_episode
     from palaestra.wrappers.record import RecordEpisodes
 
     opts = dict(settings.mcts)
     opts.setdefault("seed", settings.seed)
-    agent = make("mcts", llm=_lm(model_path, settings), **opts)
+    lm = _lm(model_path, settings)
+    agent = make("mcts", llm=lm, **opts)
+    if settings.probe or settings.collect_actor == "policy":
+        agent = PolicyProbe(agent, lm, act_with=settings.collect_actor)
     env = RecordEpisodes(_make_env(settings), folder, agent_name=f"mcts({Path(str(model_path)).name})",
                          env_id=settings.env_id, env_kwargs=settings.env_kwargs, save_images=False)
     task = progress.add_task(label, total=len(settings.train_seeds)) if progress else None
@@ -171,7 +248,8 @@ def _store(results: list, model: str, settings: ImproveSettings, rnd: int, db) -
         return False
     writer(db, agent=f"llm:{model}", agent_config={"model": model, "round": rnd, "temperature":
                                                     settings.eval_temperature},
-           env_id=settings.env_id, env_kwargs=settings.env_kwargs, results=results)
+           env_id=settings.env_id, env_kwargs=settings.eval_env_kwargs if settings.eval_env_kwargs is not None
+           else settings.env_kwargs, results=results)
     return True
 
 
@@ -184,6 +262,9 @@ def improve(model, out_dir, settings: ImproveSettings, console=None, db=None, on
 
     console = console or Console()
     out = Path(out_dir)
+    if (out / "improve.json").exists() or (out / "round1").exists():
+        raise FileExistsError(f"{out} already holds an improve run (recordings would mix); pass a new --out "
+                              "or delete that folder.")
     out.mkdir(parents=True, exist_ok=True)
     random.seed(settings.seed)
     rounds: list[RoundResult] = []

@@ -102,9 +102,18 @@ def _value(child: dict, alpha: float | None) -> float | None:
     return q
 
 
-def step_pairs(source, *, min_visits: int = 1, min_margin: float = 0.1, mode: str = "best_worst",
-               alpha: float | None = None, max_history: int | None = None, prompt_style: str = "agent", max_pairs_per_step: int = 4,
-               instructions: str | None = None) -> PairSet:
+def _modes(mode) -> list[str]:
+    modes = [m.strip() for m in (mode.split("+") if isinstance(mode, str) else mode) if m.strip()]
+    bad = [m for m in modes if m not in ("best_worst", "all", "policy")]
+    if bad or not modes:
+        raise ValueError(f"mode {mode!r}: use 'best_worst', 'all' or 'policy', or a combination like "
+                         "'best_worst+policy'.")
+    return modes
+
+
+def step_pairs(source, *, min_visits: int = 1, min_margin: float = 0.1, mode="best_worst",
+               alpha: float | None = None, max_history: int | None = None, prompt_style: str = "agent",
+               max_pairs_per_step: int = 4, instructions: str | None = None) -> PairSet:
     """Step-level pairs from the search children recorded at each step.
 
     At each step with ``search`` children: keep children with ``visits >= min_visits``
@@ -112,9 +121,14 @@ def step_pairs(source, *, min_visits: int = 1, min_margin: float = 0.1, mode: st
     ``mode="all"`` every pair with a Q gap of at least ``min_margin`` (Agent Q), the
     largest gaps first, at most ``max_pairs_per_step``. Pairs whose gap is below
     ``min_margin`` are dropped. ``alpha`` re-blends Q with a numeric critique.
+
+    ``mode="policy"`` uses the child marked ``"policy": true`` (the plain policy's own
+    reply at that state, added by the improve loop's probe): the best child is chosen
+    over it when its Q is at least ``min_margin`` lower, or always when the reply was
+    not a valid action (``"invalid": true``). Modes combine with ``+``
+    (``"best_worst+policy"``); a pair found by two modes is kept once.
     """
-    if mode not in ("best_worst", "all"):
-        raise ValueError(f"mode must be 'best_worst' or 'all', got {mode!r}")
+    modes = _modes(mode)
     out = PairSet("step", unit="steps")
     for ep in read_episodes(source, instructions):
         steps = ep.get("steps", [])
@@ -126,27 +140,48 @@ def step_pairs(source, *, min_visits: int = 1, min_margin: float = 0.1, mode: st
                 continue
             scored = []
             seen_actions = set()
+            probe = None
             for c in children:
-                v = _value(c, alpha)
                 action = str(c.get("action", "")).strip()
+                if c.get("policy"):
+                    probe = (_value(c, alpha), action, int(c.get("visits") or 0), bool(c.get("invalid")))
+                if c.get("invalid"):
+                    continue
+                v = _value(c, alpha)
                 if v is None or not action or action in seen_actions:
                     continue
                 if int(c.get("visits") or 0) < min_visits:
                     continue
                 seen_actions.add(action)
                 scored.append((v, action, int(c.get("visits") or 0)))
-            if len(scored) < 2:
-                out.dropped[f"steps with fewer than 2 children of >= {min_visits} visits"] += 1
-                continue
             scored.sort(key=lambda x: -x[0])
-            if mode == "best_worst":
-                candidates = [(scored[0], scored[-1])]
-            else:
-                candidates = sorted(((a, b) for a, b in itertools.combinations(scored, 2)), key=lambda p: p[1][0] - p[0][0])
+            candidates: list[tuple] = []
+            if "best_worst" in modes or "all" in modes:
+                if len(scored) < 2:
+                    out.dropped[f"steps with fewer than 2 children of >= {min_visits} visits"] += 1
+                elif "all" in modes:
+                    candidates += sorted(itertools.combinations(scored, 2), key=lambda p: p[1][0] - p[0][0])
+                else:
+                    candidates.append((scored[0], scored[-1]))
+            if "policy" in modes:
+                if probe is None:
+                    out.dropped["steps without the policy's own reply"] += 1
+                elif not scored:
+                    out.dropped[f"steps with no child of >= {min_visits} visits"] += 1
+                elif probe[3]:  # the policy's reply was not a valid action: any good child beats it
+                    candidates.append((scored[0], (None, probe[1], probe[2]), "invalid"))
+                elif probe[1] == scored[0][1]:
+                    out.dropped["steps where the policy already chose the best child"] += 1
+                elif probe[0] is not None:
+                    candidates.append((scored[0], probe[:3]))
             made_here = 0
             prompt = None
-            for best, worst in candidates:
-                if best[0] - worst[0] < min_margin:
+            done = set()
+            for cand in candidates:
+                best, worst = cand[0], cand[1]
+                if (best[1], worst[1]) in done:
+                    continue
+                if len(cand) < 3 and best[0] - worst[0] < min_margin:
                     out.dropped[f"pairs with a Q gap below {min_margin}"] += 1
                     continue
                 if made_here >= max_pairs_per_step:
@@ -155,6 +190,7 @@ def step_pairs(source, *, min_visits: int = 1, min_margin: float = 0.1, mode: st
                 prompt = prompt or step_messages(ep, t, max_history, prompt_style)
                 out.rows.append(_row("step", ep, t, prompt, assistant(best[1]), assistant(worst[1]),
                                      best[0], worst[0], best[2], worst[2]))
+                done.add((best[1], worst[1]))
                 made_here += 1
     return out
 
