@@ -70,6 +70,8 @@ def test_answer_utility_duplicates_contradictions_distractors():
     u = lambda seq: base.reward_of(seq)  # noqa: E731
 
     def dup_pair(b):
+        if b.problem.question.qtype not in ("factoid", "list"):
+            return None
         for key in b.problem.question.facts:
             sup = [i for i, c in enumerate(b.problem.candidates) if key in c.chunk.supports]
             if len(sup) >= 2:
@@ -81,6 +83,8 @@ def test_answer_utility_duplicates_contradictions_distractors():
     assert u(sup[:1]) == u(sup[:2]) > 0
 
     def with_contradiction(b):
+        if b.problem.question.qtype not in ("factoid", "list"):
+            return None
         for key in b.problem.question.facts:
             sup = [i for i, c in enumerate(b.problem.candidates) if key in c.chunk.supports]
             con = [i for i, c in enumerate(b.problem.candidates) if key in c.chunk.contradicts]
@@ -92,8 +96,11 @@ def test_answer_utility_duplicates_contradictions_distractors():
     assert u([s, c]) < u([s])  # a contradiction spoils the fact: not monotone
 
     def with_distractor(b):
+        if b.problem.question.qtype not in ("factoid", "list"):
+            return None
         irr = [i for i in range(b.problem.n) if not b.problem.is_relevant(i)]
-        rel = [i for i in range(b.problem.n) if b.problem.is_relevant(i) and b.problem.candidates[i].chunk.supports]
+        rel = [i for i in range(b.problem.n) if b.problem.is_relevant(i) and not b.problem.candidates[i].chunk.contradicts
+               and set(b.problem.candidates[i].chunk.supports) & set(b.problem.question.facts)]
         return (rel[0], irr[0]) if irr and rel else None
 
     _, (r, d) = _find(base, with_distractor)
@@ -116,6 +123,10 @@ def test_answer_utility_duplicates_contradictions_distractors():
     whole = u(picks)
     assert whole >= 0.9
     assert sum(u([p]) for p in picks) < whole
+    assert all(u([p]) == 0.0 for p in picks)  # a lone hop answers nothing (partial=0)
+    env2, base2 = _env(top_n=20, budget=400, utility_options={"partial": 0.5})
+    env2.reset(seed=base.problem.task_id[1:] and int(base.problem.task_id[1:]))
+    assert 0 < base2.reward_of(picks[:1]) < base2.reward_of(picks)
 
 
 def _brute_force(problem, utility, penalty=0.0):

@@ -4,7 +4,9 @@
   answers from the facts the chunks state. A needed fact counts 1 when supported, 0.5
   when both supported and contradicted, 0 when missing or only contradicted. Factoid,
   multi-hop and comparison answers need every fact: all established gives 1.0, else
-  ``partial`` x their mean. List answers score the mean (each item is one fact). Every
+  ``partial`` x their mean (``partial=0`` by default: the answer is right or wrong, so a
+  lone hop is worth nothing, as CORAG's chunk combinations). List answers score the mean
+  (each item is one fact). Every
   chunk that bears on no needed fact (a topical distractor) costs ``distractor_penalty``;
   near-duplicates cost nothing but budget. Non-additive and non-monotone in the chunks.
 - ``GoldUtility`` (user corpora with gold chunk ids): recall of gold chunks, minus
@@ -66,7 +68,7 @@ class Utility:
 class AnswerUtility(Utility):
     name = "answer"
 
-    def __init__(self, distractor_penalty: float = 0.04, partial: float = 0.5):
+    def __init__(self, distractor_penalty: float = 0.04, partial: float = 0.0):
         super().__init__()
         self.distractor_penalty = float(distractor_penalty)
         self.partial = float(partial)
