@@ -122,9 +122,11 @@ class BestOfNAgent:
         else:
             self.plan.set_state(real)
             start = self.plan.get_state()
-            values = [self._value(start, natives[t]) for t in texts]
-            if self.plan is self.base:
-                self.base.set_state(real)
+            try:
+                values = [self._value(start, natives[t]) for t in texts]
+            finally:
+                if self.plan is self.base:  # looked ahead in the real env: put it back
+                    self.base.set_state(real)
         order = sorted(range(len(texts)), key=lambda i: (-values[i], -counts[texts[i]]))
         self.last_search = [{"action": texts[i], "visits": counts[texts[i]], "q": float(values[i]),
                              "prior": counts[texts[i]] / max(1, sum(counts.values())), "critique": critique[i]}

@@ -236,11 +236,13 @@ class MCTSAgent:
             self.stats["reused_visits"] += root.n
         root.parent = None
         self.root = root
-        self._search(root, start)
-        child = self._choose(root)
-        self.last_search = self._summary(root, child)
-        if self.plan is self.base:  # searching in the real env: put it back
-            self.base.set_state(real)
+        try:
+            self._search(root, start)
+            child = self._choose(root)
+            self.last_search = self._summary(root, child)
+        finally:
+            if self.plan is self.base:  # searching in the real env: put it back, also on errors
+                self.base.set_state(real)
         self.stats["moves"] += 1
         self.stats["search_s"] += time.perf_counter() - start
         if child is None:
