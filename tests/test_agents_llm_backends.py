@@ -160,3 +160,16 @@ def test_openai_score_from_echoed_logprobs():
         # the fake server gives -0.1 per character of each word of the completion
         assert scores == pytest.approx([-0.1 * (7 + 1), -0.1 * (1 + 2)])
         assert load_lm(f"{server.url}#m").generate(PROMPTS[:1]) == [["Action: 4"]]
+
+
+def test_shared_prefix_scoring_matches_full_passes(lm):
+    prompts = [PROMPTS[0]] * 4 + [PROMPTS[1]] * 2 + [PROMPTS[0]]
+    comps = ["Action: 1", "Action: 22", "a much longer completion here", "x", "hello", "Action: 4", "Action: 1"]
+    shared = lm.score(prompts, comps)
+    lm.share_prefix = False
+    try:
+        full = lm.score(prompts, comps)
+    finally:
+        lm.share_prefix = True
+    assert shared == pytest.approx(full, abs=1e-4)
+    assert shared[0] == pytest.approx(shared[-1], abs=1e-6)

@@ -42,12 +42,14 @@ class TransformersLM:
     Prompts (chat messages) use the tokenizer's chat template when it has one and a
     plain "Role: text" format otherwise. ``generate`` samples ``n`` completions per
     prompt in one batched call (chunked by ``batch_size`` sequences); ``score`` returns
-    the summed log-probability of each completion's tokens given its prompt.
+    the summed log-probability of each completion's tokens given its prompt; completions
+    that share a prompt reuse its KV cache (``share_prefix``), so ranking K candidates
+    costs one prompt pass.
     ``usage`` counts prompt and completion tokens across calls.
     """
 
     def __init__(self, path_or_id, device=None, dtype=None, max_threads: int | None = None, batch_size: int = 64,
-                 trust_remote_code: bool = False, **_ignored):
+                 share_prefix: bool = True, trust_remote_code: bool = False, **_ignored):
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -76,6 +78,11 @@ class TransformersLM:
         if self.tokenizer.pad_token_id is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
         self.batch_size = int(batch_size)
+        self.share_prefix = bool(share_prefix)
+        import inspect
+
+        params = inspect.signature(self.model.forward).parameters
+        self._cache_kw = "cache" if "cache" in params else "past_key_values"  # renamed in transformers 5.2x
         self.max_length = int(getattr(self.model.config, "max_position_embeddings", None) or
                               getattr(self.model.config, "n_positions", 2048))
         self.usage = {"prompt_tokens": 0, "completion_tokens": 0}
@@ -158,6 +165,11 @@ class TransformersLM:
             comp = self.tokenizer(c, add_special_tokens=False)["input_ids"] or [self.tokenizer.eos_token_id]
             prompt_ids = self._encode(text, len(comp))
             pairs.append((prompt_ids, comp))
+        groups: dict[tuple, list[int]] = {}
+        for i, (p, _) in enumerate(pairs):
+            groups.setdefault(tuple(p), []).append(i)
+        if self.share_prefix and len(groups) < len(pairs):
+            return self._score_shared(pairs, groups)
         scores: list[float] = []
         pad = self.tokenizer.pad_token_id
         with torch.inference_mode():
@@ -177,4 +189,47 @@ class TransformersLM:
                 for i, (p, c) in enumerate(chunk):
                     scores.append(float(tok_lp[i, len(p) - 1 : len(p) - 1 + len(c)].sum()))
                 self.usage["prompt_tokens"] += sum(len(p) + len(c) for p, c in chunk)
+        return scores
+
+    def _score_shared(self, pairs, groups) -> list[float]:
+        """Completions that share a prompt: the prompt runs once, its KV cache serves all."""
+        import torch
+
+        scores = [0.0] * len(pairs)
+        pad = self.tokenizer.pad_token_id
+        with torch.inference_mode():
+            for prompt, idx in groups.items():
+                ids = torch.tensor([list(prompt)], device=self.device)
+                out = self.model(input_ids=ids, use_cache=True)
+                past = getattr(out, "cache", None)
+                if past is None:
+                    past = out.past_key_values
+                last = torch.log_softmax(out.logits[0, -1].float(), -1)
+                self.usage["prompt_tokens"] += len(prompt)
+                for start in range(0, len(idx), self.batch_size):
+                    part = idx[start : start + self.batch_size]
+                    comps = [pairs[i][1] for i in part]
+                    width = max(len(c) for c in comps)
+                    cids = torch.full((len(part), width), pad, dtype=torch.long)
+                    mask = torch.zeros((len(part), len(prompt) + width), dtype=torch.long)
+                    mask[:, : len(prompt)] = 1
+                    for j, c in enumerate(comps):
+                        cids[j, : len(c)] = torch.tensor(c)
+                        mask[j, len(prompt) : len(prompt) + len(c)] = 1
+                    cache = past
+                    if len(part) > 1 or start > 0:
+                        import copy
+
+                        cache = copy.deepcopy(past)
+                        cache.batch_repeat_interleave(len(part))
+                    kwargs = {self._cache_kw: cache}
+                    logits = self.model(input_ids=cids.to(self.device), attention_mask=mask.to(self.device),
+                                        use_cache=True, **kwargs).logits.float()
+                    logp = torch.log_softmax(logits, -1).cpu()
+                    for j, (i, c) in enumerate(zip(part, comps)):
+                        total = float(last[c[0]])
+                        for t in range(1, len(c)):
+                            total += float(logp[j, t - 1, c[t]])
+                        scores[i] = total
+                    self.usage["prompt_tokens"] += sum(len(c) for c in comps)
         return scores
