@@ -183,7 +183,14 @@ def check_env_contract(
             policy.start()
             for _ in range(steps):
                 legal = base.legal_actions()
-                candidates = list(legal) if legal else ([policy.plan[0]] if policy.plan else [])
+                if legal:
+                    candidates = list(legal)
+                elif policy.plan:
+                    candidates = [policy.plan[0]]
+                elif sampler is not None:
+                    candidates = [sampler(base, random.Random(seed + checked))]
+                else:
+                    candidates = []
                 for action in candidates:
                     text = base.format_action(action)
                     assert isinstance(text, str)

@@ -110,13 +110,16 @@ class HumanAgent:
         return [base.format_action(a) for a in legal]
 
     def show(self, observation: str | None = None, info: dict | None = None) -> None:
+        from rich.markup import escape
         from rich.panel import Panel
+        from rich.text import Text
 
         base = self.env.unwrapped
         goal = getattr(getattr(base, "task", None), "goal", None)
         if goal:
-            self.console.print(Panel(goal, title="goal", border_style="green", expand=False))
-        text = observation if isinstance(observation, str) else base.render_text()
+            self.console.print(Panel(Text(goal), title="goal", border_style="green", expand=False))
+        # env text is data, not rich markup: '[buy now]' must stay visible
+        text = Text(observation if isinstance(observation, str) else base.render_text())
         board = _board(base)
         if board is not None:
             from rich.columns import Columns
@@ -129,18 +132,20 @@ class HumanAgent:
         if legal is not None:
             shown = legal[: self.max_legal_shown]
             more = f" … (+{len(legal) - len(shown)}, type legal)" if len(legal) > len(shown) else ""
-            self.console.print("[bold]legal:[/] " + "  ".join(shown) + more)
+            self.console.print("[bold]legal:[/] " + escape("  ".join(shown) + more))
         if info and info.get("invalid_action"):
-            self.console.print(f"[red]invalid:[/] {info['invalid_action']}")
+            self.console.print(f"[red]invalid:[/] {escape(info['invalid_action'])}")
         self.console.print("[dim]commands: help, legal, undo, quit[/]")
 
     def _help(self) -> None:
         from rich.panel import Panel
 
         base = self.env.unwrapped
+        from rich.text import Text
+
         lines = [base.instructions or "(this env has no instructions)", ""]
         lines += [f"{cmd:6s} {what}" for cmd, what in COMMANDS.items()]
-        self.console.print(Panel("\n".join(lines), title="help", expand=False))
+        self.console.print(Panel(Text("\n".join(lines)), title="help", expand=False))
 
     # ---- acting ----------------------------------------------------------------------
     def undo(self) -> bool:
@@ -155,6 +160,8 @@ class HumanAgent:
         return True
 
     def act(self, observation, info):
+        from rich.markup import escape
+
         base = self.env.unwrapped
         self.show(observation, info)
         while True:
@@ -185,7 +192,7 @@ class HumanAgent:
                 native = base.parse_action(line)
                 base.check_action(native) if base.legal_actions() is not None else None
             except InvalidAction as err:
-                self.console.print(f"[red]not accepted:[/] {err}")
+                self.console.print(f"[red]not accepted:[/] {escape(str(err))}")
                 continue
             self._history.append((base.get_state(), [r.steps_in_flight for r in _recorders(self.env)]))
             return line if self.text else native
