@@ -181,3 +181,22 @@ def test_reader_utility_with_the_tiny_transformers_model():
     assert env.rewards_of(seqs) == vals  # memoised and deterministic (greedy decoding)
     assert all(isinstance(a, str) for a in env.utility.answers.values())
     assert lm.usage["prompt_tokens"] > 0
+
+
+def test_order_dependent_oracle_searches_sequences(corpus_dir):
+    """With the reranker (order matters), the oracle searches sequences, never worse than
+    the best single chunk or any order it was shown, and reports whether it proved it."""
+    from palaestra.envs.retrieval.oracle import best_sequence
+    from palaestra.envs.retrieval.retrievers import get_retriever
+
+    corpus = load_jsonl(corpus_dir, chunk_tokens=512)
+    q = next(q for q in corpus.questions if q.id == "cap-no")
+    prob = build_problem(corpus, q, get_retriever(corpus, "bm25"), top_n=4, budget=400)
+    u = RerankerUtility()
+    res = best_sequence(prob, u)
+    assert res.proven
+    for seq in [(i,) for i in range(prob.n)] + [(0, 1), (1, 0), (2, 0, 1)]:
+        if prob.cost(seq) <= prob.budget:
+            assert res.value >= u.value(prob, seq) - 1e-9
+    capped = best_sequence(prob, u, max_evals=3)
+    assert not capped.proven and capped.value <= res.value

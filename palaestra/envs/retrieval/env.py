@@ -232,9 +232,7 @@ class ChunkSelectionEnv(PalaestraEnv):
             else:
                 task_id = self.corpus.questions[k % len(self.corpus.questions)].id
         self._load(task_id)
-        self.chosen, self.done, self.steps, self.final = (), False, 0, None
-        if not self._fitting():
-            pass  # only 'stop' is legal
+        self.chosen, self.done, self.steps, self.final = (), False, 0, None  # 'stop' is always legal
         return self._obs(), self._info()
 
     def _load(self, task_id: str):

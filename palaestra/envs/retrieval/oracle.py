@@ -68,7 +68,7 @@ def best_sequence(problem: Problem, utility: Utility, prefix=(), cost_penalty: f
         dfs(0, prefix, spent0)
     else:
         def dfs_seq(seq: tuple, spent: int):
-            nonlocal best_seq, best_val, truncated
+            nonlocal best_seq, best_val, truncated, evals
             if evals >= max_evals:
                 truncated = True
                 return
@@ -80,20 +80,15 @@ def best_sequence(problem: Problem, utility: Utility, prefix=(), cost_penalty: f
                 return
             kids = [seq + (j,) for j in remaining]
             vals = utility.values(problem, kids)  # one batch per node
-            evals_here = len(kids)
+            evals += len(kids)
             for s2, u in zip(kids, vals):
                 v = u - cost_penalty * (spent + costs[s2[-1]]) / max(1, budget)
                 if v > best_val + 1e-12:
                     best_seq, best_val = s2, v
-            _count(evals_here)
             for s2 in kids:
                 dfs_seq(s2, spent + costs[s2[-1]])
                 if truncated:
                     return
-
-        def _count(k):
-            nonlocal evals
-            evals += k
 
         dfs_seq(prefix, spent0)
     return OracleResult(best_seq, float(best_val), not truncated, evals)
