@@ -255,6 +255,12 @@ class ChunkSelectionEnv(PalaestraEnv):
             return []
         return self._fitting() + [self.top_n]
 
+    def action_masks(self) -> np.ndarray:
+        """Legal actions as booleans (sb3-contrib's MaskablePPO calls this)."""
+        if self.problem is None:
+            return np.ones(self.top_n + 1, dtype=bool)
+        return mask_from_legal(self.top_n + 1, self.legal_actions()).astype(bool)
+
     def step(self, action):
         if self.problem is None:
             raise InvalidAction("call reset() before step().")
