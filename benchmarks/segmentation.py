@@ -61,13 +61,17 @@ def overlay_example(path: Path) -> None:
     import palaestra  # noqa: F401
 
     tiles = []
-    for seed, kwargs in ((3, {}), (8, {}), (0, {"source": "skimage", "image_size": (240, 292)})):
+    cases = [({}, {"task": "synthetic:100002"}),
+             ({"source": "skimage", "image_size": (240, 292)}, {"task": "skimage:horse-brick"})]
+    if package_available("stardist"):
+        cases.append(({"source": "stardist"}, {"task": "stardist:nucleus-2"}))
+    for kwargs, options in cases:
         env = gym.make("palaestra/Segmentation-v0", terminate_on_success=False, **kwargs)
-        env.reset(seed=seed)
+        env.reset(seed=0, options=options)
         row = [env.unwrapped.image()]
-        for _ in range(3):
-            action = env.unwrapped.oracle_action()
-            if action[2] == 2:  # the oracle says Finish: the mask is good already
+        for _ in range(4):
+            action = env.unwrapped.oracle_action(finish_at_target=False)
+            if action[2] == 2:  # nothing left to correct
                 break
             env.step(action)
             row.append(env.unwrapped.image())
@@ -87,9 +91,13 @@ def main() -> None:
     parser.add_argument("--sam", default=None, help="SAM checkpoint folder or cached hub id (adds the sam back-end)")
     parser.add_argument("--no-packages", action="store_true")
     parser.add_argument("--out", default=str(DOCS))
+    parser.add_argument("--overlay-only", action="store_true", help="only redraw docs/segmentation_overlay.png")
     args = parser.parse_args()
 
     console = Console(width=170)
+    if args.overlay_only:
+        overlay_example(Path(args.out) / "segmentation_overlay.png")
+        return
     backends = [(b, {}) for b in args.backends.split(",") if b]
     if args.sam:
         backends.append(("sam", {"model": args.sam}))

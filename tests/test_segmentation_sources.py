@@ -122,3 +122,15 @@ def test_coco_json_polygons_and_rle(tmp_path):
 def test_unknown_source():
     with pytest.raises(ValueError, match="synthetic"):
         load_samples("imagenet")
+
+
+def test_env_on_package_images_resizes_and_succeeds():
+    env = gym.make("palaestra/Segmentation-v0", source="skimage", image_size=(164, 200))
+    obs, info = env.reset(options={"task": "skimage:horse-grass"})
+    assert obs["image"].shape == (164, 200, 3) and info["task_id"] == "skimage:horse-grass"
+    assert env.unwrapped.sample.meta["original_size"] == (328, 400)
+    for _ in range(7):
+        *_, term, trunc, info = env.step(env.unwrapped.oracle_action())
+        if term or trunc:
+            break
+    assert info["success"]

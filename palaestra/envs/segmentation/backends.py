@@ -207,10 +207,12 @@ class GraphCutBackend:
             bg = self._hist(idx, ~(pos | fg_region))
             if neg.any():
                 bg = 0.5 * bg + 0.5 * self._hist(idx, neg)
-            # distance prior relative to the object's apparent size (its current mask, or
-            # the sampling disk before any): far beyond it, foreground costs more
-            area = float(fg_region.sum()) if fg_region is not None and fg_region.any() else float(near.sum())
-            scale = max(np.sqrt(area / np.pi), 2.0)
+            # distance prior relative to the object's apparent size (its current mask):
+            # far beyond it, foreground costs more
+            if fg_region is not near and fg_region.any():
+                scale = max(np.sqrt(float(fg_region.sum()) / np.pi), 2.0)
+            else:  # no mask yet: the object's size is unknown, a quarter of the diagonal
+                scale = float(np.hypot(h, w)) / 4.0
             prior = self.distance_weight * np.maximum(dist / scale - self.distance_free, 0.0)
             d_fg = -np.log(fg[idx] + eps) + prior + keep_fg
             d_bg = -np.log(bg[idx] + eps) + keep_bg

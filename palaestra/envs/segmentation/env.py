@@ -345,9 +345,10 @@ class SegmentationEnv(PalaestraEnv):
         return super().render()
 
     # ---- oracle ----------------------------------------------------------------------
-    def oracle_action(self):
-        """The RITM clicker's next action (``Finish`` once the target IoU is reached)."""
-        if self._iou >= self.target_iou and self._clicks:
+    def oracle_action(self, finish_at_target: bool = True):
+        """The RITM clicker's next action (``Finish`` once the target IoU is reached,
+        unless ``finish_at_target`` is False; ``Finish`` also when no error is left)."""
+        if finish_at_target and self._iou >= self.target_iou and self._clicks:
             return np.array([0, 0, FINISH], dtype=np.int64)
         click = next_click(self.sample.mask, self._mask, self.pixel_clicks())
         if click is None:
