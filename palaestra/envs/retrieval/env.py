@@ -37,7 +37,8 @@ class ChunkSelectionEnv(PalaestraEnv):
     Tasks: with the default generated corpus, the seed is the question (``reset(seed=7)``
     is task ``q7``: factoid, multi-hop, comparison or list over a seeded world); with a
     user corpus (JSONL, see ``palaestra.envs.retrieval.corpus``) task ``k`` is question
-    ``k mod len(questions)`` (task id = the question's id).
+    ``k mod len(questions)`` (task id = the question's id). Generated tasks whose seed is
+    4 mod 5 are in the ``test`` split, the others in ``train``.
 
     ## Action Space
     ``Discrete(top_n + 1)``: action ``i < top_n`` adds candidate ``i`` (text ``add i+1``,
@@ -192,7 +193,9 @@ class ChunkSelectionEnv(PalaestraEnv):
 
     def _task(self, prob: Problem) -> Task:
         q = prob.question
-        return Task(id=prob.task_id, goal=q.query, split="train",
+        m = re.fullmatch(r"q(\d+)", prob.task_id) if self.synthetic else None
+        split = "test" if m and int(m.group(1)) % 5 == 4 else "train"  # generated: one seed in five is test
+        return Task(id=prob.task_id, goal=q.query, split=split,
                     data={"answer": q.answer, "qtype": q.qtype, "facts": list(q.facts),
                           "gold_chunk_ids": list(q.gold_chunk_ids), "budget": prob.budget},
                     validator=self._validate, oracle=self._solve)
