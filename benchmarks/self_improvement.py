@@ -90,6 +90,7 @@ def run_domain(name, args, out: Path):
         test_seeds=test_seeds, mcts=mcts, pairs={"min_margin": args.min_margin, "min_visits": args.min_visits,
                                                  "mode": args.pair_mode},
         dpo=TrainSettings(learning_rate=args.dpo_lr, epochs=args.dpo_epochs, batch_size=args.batch, beta=args.beta,
+                          sft_weight=args.sft_weight,
                           seed=args.seed, device=dev, threads=args.threads, max_length=args.max_length),
         collect_actor=args.actor, eval_temperature=0.0, eval_retries=1, max_steps=60, device=dev, threads=args.threads, seed=args.seed)
     done = []
@@ -131,6 +132,7 @@ def main():
     p.add_argument("--dpo-lr", type=float, default=1e-3)
     p.add_argument("--dpo-epochs", type=float, default=3)
     p.add_argument("--beta", type=float, default=0.1)
+    p.add_argument("--sft-weight", type=float, default=1.0, help="weight of the NLL term on chosen replies (RPO)")
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--max-length", type=int, default=1024)
     p.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")

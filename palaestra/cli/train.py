@@ -51,12 +51,13 @@ def _build_pairs(recordings: list[Path], kinds: str, demos: list[Path] | None, m
 
 
 def _settings(lr, epochs, max_steps, batch_size, grad_accum, max_length, seed, lora_r, lora_alpha, beta=0.1,
-              loss_type="sigmoid", device=None, threads=1, evaluate=False):
+              loss_type="sigmoid", device=None, threads=1, evaluate=False, sft_weight=0.0):
     from palaestra.training.trainers import TrainSettings
 
     return TrainSettings(learning_rate=lr, epochs=epochs, max_steps=max_steps, batch_size=batch_size,
                          grad_accum=grad_accum, max_length=max_length, seed=seed, lora_r=lora_r, lora_alpha=lora_alpha,
-                         beta=beta, loss_type=loss_type, device=device, threads=threads or None, evaluate=evaluate)
+                         beta=beta, loss_type=loss_type, device=device, threads=threads or None, evaluate=evaluate,
+                         sft_weight=sft_weight)
 
 
 def pairs_cmd(
@@ -132,6 +133,7 @@ def dpo_cmd(
     same_seed: bool = typer.Option(True, "--same-seed/--any-seed"),
     beta: float = typer.Option(0.1, help="DPO beta (deviation from the reference)."),
     loss_type: str = typer.Option("sigmoid", help="TRL loss type: sigmoid, ipo, hinge, robust, ..."),
+    sft_weight: float = typer.Option(0.0, help="Add TRL's sft loss (NLL of the chosen reply) with this weight (RPO)."),
     lr: float = typer.Option(5e-6, "--lr", help="Learning rate."),
     epochs: float = typer.Option(1.0),
     max_steps: int = typer.Option(-1, help="Stop after N optimiser steps (overrides --epochs)."),
@@ -155,7 +157,8 @@ def dpo_cmd(
                       "or lower --min-margin / --min-visits.")
         raise typer.Exit(code=1)
     res = train_dpo(total, model, out, _settings(lr, epochs, max_steps, batch_size, grad_accum, max_length, seed,
-                                                 lora_r, lora_alpha, beta, loss_type, device, threads, evaluate))
+                                                 lora_r, lora_alpha, beta, loss_type, device, threads, evaluate,
+                                                 sft_weight))
     console.print(res.summary())
 
 
@@ -175,6 +178,7 @@ def improve_cmd(
     pair_mode: str = typer.Option("best_worst+policy", help="Step pairs: best_worst, all, policy, or combined with +."),
     beta: float = typer.Option(0.1),
     loss_type: str = typer.Option("sigmoid"),
+    sft_weight: float = typer.Option(1.0, help="Weight of the NLL term on chosen replies (keeps them likely)."),
     lr: float = typer.Option(5e-5, "--lr"),
     epochs: float = typer.Option(2.0),
     max_steps: int = typer.Option(-1),
@@ -197,7 +201,7 @@ def improve_cmd(
         test_seeds=list(range(10_000, 10_000 + test_seeds)), mcts=mcts,
         pairs={"min_margin": min_margin, "min_visits": min_visits, "mode": pair_mode}, probe="policy" in pair_mode,
         dpo=TrainSettings(learning_rate=lr, epochs=epochs, max_steps=max_steps, batch_size=batch_size, beta=beta,
-                          loss_type=loss_type, lora_r=lora_r, seed=seed, device=device, threads=threads or None),
+                          loss_type=loss_type, sft_weight=sft_weight, lora_r=lora_r, seed=seed, device=device, threads=threads or None),
         eval_temperature=eval_temperature, device=device, threads=threads or None, seed=seed)
     done = []
 

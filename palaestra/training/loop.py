@@ -40,7 +40,8 @@ class ImproveSettings:
     pairs: dict = field(default_factory=lambda: {"min_margin": 0.1, "min_visits": 1, "mode": "best_worst+policy"})
     probe: bool = True            # record the policy's own reply at each collected state (for mode "policy")
     collect_actor: str = "search"  # "search": MCTS acts; "policy": the policy acts where valid (on-policy states)
-    dpo: TrainSettings = field(default_factory=lambda: TrainSettings(learning_rate=5e-5, epochs=2, batch_size=4))
+    dpo: TrainSettings = field(default_factory=lambda: TrainSettings(learning_rate=5e-5, epochs=2, batch_size=4,
+                                                                     sft_weight=1.0))
     eval_temperature: float = 0.0
     eval_retries: int = 2
     max_steps: int = 200          # per episode
@@ -284,6 +285,8 @@ def improve(model, out_dir, settings: ImproveSettings, console=None, db=None, on
     r0.eval_s = time.perf_counter() - t0
     rounds.append(r0)
     _store(base, current, settings, 0, db)
+    (out / "improve.json").write_text(json.dumps({"settings": asdict(settings), "rounds": [asdict(r0)]}, indent=1,
+                                                 default=str))
     if on_round:
         on_round(r0)
     for rnd in range(1, settings.rounds + 1):

@@ -44,6 +44,7 @@ class TrainSettings:
     # DPO only
     beta: float = 0.1
     loss_type: str = "sigmoid"
+    sft_weight: float = 0.0      # > 0 adds TRL's "sft" loss (NLL of the chosen reply; RPO) with this weight
     evaluate: bool = False       # DPO loss on the training pairs before and after training
 
 
@@ -110,16 +111,14 @@ def _device(settings: TrainSettings):
 
 
 def load_policy(model_path, settings: TrainSettings):
-    """The model (float32 on CPU, bfloat16 where CUDA supports it) and its tokenizer."""
+    """The model in float32 (on CUDA training runs in bfloat16 autocast, the weights and the
+    optimiser stay float32) and its tokenizer."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     if settings.threads:
         torch.set_num_threads(int(settings.threads))
-    dev = _device(settings)
     dtype = torch.float32
-    if dev.startswith("cuda") and torch.cuda.is_bf16_supported():
-        dtype = torch.bfloat16
     try:
         tok = AutoTokenizer.from_pretrained(str(model_path))
         model = AutoModelForCausalLM.from_pretrained(str(model_path), dtype=dtype)
@@ -217,9 +216,15 @@ def _common_args(settings: TrainSettings, out_dir: Path, progress: bool) -> dict
         disable_tqdm=True,
         dataloader_num_workers=0,
         gradient_checkpointing=False,
-        bf16=dev.startswith("cuda"),
+        bf16=dev.startswith("cuda") and _bf16_ok(),
         remove_unused_columns=True,
     )
+
+
+def _bf16_ok() -> bool:
+    import torch
+
+    return bool(torch.cuda.is_available() and torch.cuda.is_bf16_supported())
 
 
 def _peft_config(settings: TrainSettings):
@@ -274,7 +279,10 @@ def _train_dpo(pairs, model, out_dir, settings, progress, **overrides) -> TrainR
     dataset = dataset.select_columns(["prompt", "chosen", "rejected"])
     peft_config = _peft_config(settings)
     ref = None if peft_config is not None else copy.deepcopy(policy)
-    args = DPOConfig(beta=settings.beta, loss_type=[settings.loss_type], precompute_ref_log_probs=False,
+    losses, weights = [settings.loss_type], [1.0]
+    if settings.sft_weight > 0:  # keeps the chosen replies likely: DPO alone can push both down (RPO)
+        losses, weights = losses + ["sft"], weights + [float(settings.sft_weight)]
+    args = DPOConfig(beta=settings.beta, loss_type=losses, loss_weights=weights, precompute_ref_log_probs=False,
                      **_common_args(settings, out_dir, progress))
     callback = _RichProgress(f"DPO ({len(rows)} pairs)", enabled=progress)
     trainer = DPOTrainer(model=policy, ref_model=ref, args=args, train_dataset=dataset, processing_class=tok,
