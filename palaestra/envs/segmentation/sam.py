@@ -21,8 +21,6 @@ import numpy as np
 
 from palaestra.core import require
 
-from .sample import Click
-
 
 class SamBackend:
     name = "sam"
@@ -132,4 +130,4 @@ def save_tiny_sam(path, seed: int = 0, image_size: int = 64) -> Path:
     return path
 
 
-__all__ = ["SamBackend", "save_tiny_sam", "Click"]
+__all__ = ["SamBackend", "save_tiny_sam"]
