@@ -174,7 +174,7 @@ def main():
     bench_speed(sims=400 if args.quick else 1000, n_positions=5 if args.quick else 20)
     bench_batching(seconds=1.0 if args.quick else 3.0)
     if not args.skip_tiny:
-        bench_tiny(episodes=10 if args.quick else 24)
+        bench_tiny(episodes=10 if args.quick else 40)
 
 
 if __name__ == "__main__":
