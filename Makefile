@@ -31,8 +31,10 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q "torch==2.13.0" -e ".[all,dev]"
-	# bfcl-eval and miniwob pin old numpy/selenium: their data files are all we read
-	$(BIN)/pip install -q --no-deps "bfcl-eval==2026.3.23" "miniwob==1.1.0"
+	# bfcl-eval, miniwob, stardist and imgaug pin old numpy/selenium/tensorflow-era
+	# stacks: their data files (BFCL JSON + API classes, MiniWoB pages, images with
+	# masks) are all we read, so they come without their dependencies
+	$(BIN)/pip install -q --no-deps "bfcl-eval==2026.3.23" "miniwob==1.1.0" "stardist==0.9.2" "imgaug==0.4.0"
 	touch $(STAMP)
 
 clean:
