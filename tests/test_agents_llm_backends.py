@@ -173,3 +173,10 @@ def test_shared_prefix_scoring_matches_full_passes(lm):
         lm.share_prefix = True
     assert shared == pytest.approx(full, abs=1e-4)
     assert shared[0] == pytest.approx(shared[-1], abs=1e-6)
+
+
+def test_tiny_warm_up_training_fits_the_corpus(tmp_path):
+    raw = TransformersLM(build_tiny_model(tmp_path / "raw", seed=1), max_threads=1)
+    warm = TransformersLM(build_tiny_model(tmp_path / "warm", seed=1, train_steps=30), max_threads=1)
+    text = [[{"role": "user", "content": "Legal moves: 1 2 3 4 5 6 7"}]]
+    assert warm.score(text, ["Action: 4"])[0] > raw.score(text, ["Action: 4"])[0]

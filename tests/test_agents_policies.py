@@ -282,3 +282,14 @@ def test_mcts_text_view_sends_a_reply_when_no_proposal_is_valid():
         assert action == "fly away" and agent.stats["invalid_candidates"] == 2
         _, _, _, _, info = env.step(action)
         assert "use one of: up, down, taxi" in info["invalid_action"]
+
+
+@pytest.mark.slow
+def test_mcts_with_critique_beats_the_plain_llm_agent_with_the_tiny_model(tiny_lm):
+    env = gym.make("palaestra/ConnectFour-v0", opponent="random", text=True)
+    n = 20
+    plain = sum(run_episode(env, LLMAgent(llm=tiny_lm, retries=1, fallback="random", max_new_tokens=8, seed=s),
+                            seed=s).success for s in range(n))
+    searched = sum(run_episode(env, MCTSAgent(simulations=24, batch_size=8, llm=tiny_lm, critic="llm",
+                                              critic_mode="score", seed=s), seed=s).success for s in range(n))
+    assert searched > plain, (searched, plain)
