@@ -115,3 +115,32 @@ def test_game_against_stockfish_runs_to_the_end():
             break
     assert term and info["outcome"] in ("loss", "draw", "win")
     env.close()
+
+
+def test_chess_from_fen_and_search_step():
+    env = gym.make("palaestra/Chess-v0", agent_player=0)
+    _, info = env.reset(seed=0, options={"fen": "k7/8/1K6/8/8/8/8/6Q1 w - - 0 1"})
+    assert info["task_id"] == "chess:k7/8/1K6/8/8/8/8/6Q1 w - - 0 1:p0"
+    base = env.unwrapped
+    snap = base.get_state()
+    mate = base.parse_action("Qg8#")
+    assert base.search_step(mate) == (1.0, True, False)
+    base.set_state(snap)
+    _, reward, term, _, info = env.step(mate)
+    assert reward == 1.0 and term and info["outcome"] == "win"
+    again = gym.make("palaestra/Chess-v0")
+    again.reset(seed=3, options={"task": info["task_id"]})
+    assert again.unwrapped.task.id == info["task_id"]
+    with pytest.raises(ValueError, match="not a legal position"):
+        env.reset(options={"fen": "k7/8/1K6/8/8/8/8/7Q w - - 0 1"})  # black in check, white to move
+
+
+def test_moves_openspiel_cannot_name_still_format():
+    # OpenSpiel's action_to_string fails on a legal move here (chess_board.cc sq != kInvalidSquare)
+    from palaestra.envs.games.world import ChessRules
+
+    rules = ChessRules()
+    state = rules.game.new_initial_state("k7/8/1K6/8/8/8/8/7Q w - - 0 1")
+    texts = [rules.format(state, a) for a in state.legal_actions()]
+    assert len(set(texts)) == len(texts) == len(state.legal_actions())
+    assert all(rules.parse(state, t) == a for t, a in zip(texts, state.legal_actions()))

@@ -68,6 +68,7 @@ _BUILTIN: dict[str, str] = {
     "mcts": "palaestra.agents.mcts:MCTSAgent",
     "best-of-n": "palaestra.agents.best_of_n:BestOfNAgent",
     "sb3": "palaestra.agents.sb3:SB3Agent",
+    "stockfish": "palaestra.leaderboard.reference:StockfishAgent",
 }
 
 

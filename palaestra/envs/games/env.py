@@ -71,7 +71,7 @@ class GameEnv(PalaestraEnv):
         self._seed = seed
         self._rng = random.Random(seed)
         self._state = self.rules.new_state(seed, options)
-        self._first = self._state.current_player()
+        self._first = self.rules.first_player(self._state)
         if "agent_player" in options:
             self._agent = int(options["agent_player"])
         elif self.agent_player_arg is not None:
@@ -87,10 +87,18 @@ class GameEnv(PalaestraEnv):
         return obs, info
 
     def step(self, action):
+        reward, terminated, truncated = self.search_step(action)
+        obs, info = self.observe()
+        return obs, reward, terminated, truncated, info
+
+    def search_step(self, action) -> tuple[float, bool, bool]:
+        """``step`` for planners: the same transition and reward, no observation built."""
         if self._ended:
             raise InvalidAction("The game is over; call reset() to start a new one.")
         if type(action) is not int:
-            if isinstance(action, (np.integer,)) or (isinstance(action, np.ndarray) and action.shape == () and action.dtype.kind in "iu"):
+            if isinstance(action, np.integer) or (
+                isinstance(action, np.ndarray) and action.shape == () and action.dtype.kind in "iu"
+            ):
                 action = int(action)
             else:
                 raise InvalidAction(
@@ -114,8 +122,7 @@ class GameEnv(PalaestraEnv):
             reward = state.returns()[self._spiel(self._agent)] if terminated else 0.0
         truncated = not terminated and self._truncated()
         self._ended = terminated or truncated
-        obs, info = self.observe()
-        return obs, float(reward), terminated, truncated, info
+        return float(reward), terminated, truncated
 
     def _apply(self, action: int):
         self._state.apply_action(action)
@@ -245,7 +252,8 @@ class GameEnv(PalaestraEnv):
         if not history:
             return str(action)
         # rebuild the position before the last move to name it in its own notation
-        before = self.rules.game.new_initial_state()
+        fen = getattr(self, "_fen", None)
+        before = self.rules.game.new_initial_state(fen) if fen else self.rules.game.new_initial_state()
         for a in history[:-1]:
             before.apply_action(a)
         return self.rules.format(before, history[-1])
@@ -439,6 +447,33 @@ class ChessEnv(GameEnv):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
 
+    def reset(self, *, seed=None, options=None):
+        """``options``: ``{"task": id}``, ``{"agent_player": 0|1}``, ``{"fen": FEN}`` (start there)."""
+        options = dict(options or {})
+        if "task" in options:
+            options.update(self._parse_task_id(options.pop("task")))
+        self._fen = options.get("fen")
+        return super().reset(seed=seed, options=options)
+
+    def _variant(self):
+        return getattr(self, "_fen", None) or "standard"
+
+    def _parse_task_id(self, tid):
+        parts = str(tid).split(":")
+        if len(parts) != 3 or parts[0] != self.game_name:
+            raise ValueError(f"task id {tid!r} is not of the form '{self.game_name}:<standard|FEN|position>:p0|p1'.")
+        out = {"agent_player": int(parts[2][1])} if parts[2] in ("p0", "p1") else {}
+        if "/" in parts[1]:
+            out["fen"] = parts[1]
+        elif parts[1] != "standard":
+            out["position"] = int(parts[1])
+        return out
+
+    def set_state(self, snap):
+        variant = snap["task"][0].split(":")[1]
+        self._fen = variant if "/" in variant else None
+        super().set_state(snap)
+
     def _side_name(self, player):
         return ["White", "Black"][player]
 
@@ -467,13 +502,17 @@ class Chess960Env(ChessEnv):
         options = dict(options or {})
         if "task" in options:
             options.update(self._parse_task_id(options.pop("task")))
+        if "fen" in options:
+            return super().reset(seed=seed, options=options)
         self._position = options.get("position", ((int(seed or 0) % 960) * 337 + 211) % 960)
         options["position"] = self._position
         return super().reset(seed=seed, options=options)
 
     def _variant(self):
-        return str(getattr(self, "_position", 0))
+        return getattr(self, "_fen", None) or str(getattr(self, "_position", 0))
 
     def set_state(self, snap):
-        self._position = int(snap["task"][0].split(":")[1])
+        variant = snap["task"][0].split(":")[1]
+        if "/" not in variant:
+            self._position = int(variant)
         super().set_state(snap)

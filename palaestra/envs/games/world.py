@@ -32,6 +32,10 @@ class Rules:
     def new_state(self, seed: int | None, options: dict | None = None):
         return self.game.new_initial_state()
 
+    def first_player(self, state) -> int:
+        """OpenSpiel id of palaestra's player 0 (the first mover)."""
+        return state.current_player()
+
     # text <-> action -------------------------------------------------------------
     def format(self, state, action: int) -> str:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -169,7 +173,22 @@ class ChessRules(Rules):
         self.chess960 = bool(chess960)
         self.rows = self.cols = 8
 
+    def first_player(self, state) -> int:
+        return 1  # palaestra's player 0 is White, OpenSpiel's player 1, also from a FEN
+
     def new_state(self, seed, options=None):
+        options = options or {}
+        if options.get("fen"):
+            import chess
+
+            fen = str(options["fen"])
+            try:
+                board = chess.Board(fen, chess960=self.chess960)
+            except ValueError as err:
+                raise ValueError(f"options['fen']={fen!r} is not a valid FEN: {err}") from None
+            if not board.is_valid():
+                raise ValueError(f"options['fen']={fen!r} is not a legal position ({board.status()!r}).")
+            return self.game.new_initial_state(fen)
         state = self.game.new_initial_state()
         if state.is_chance_node():  # Chess960: the start position is a chance outcome
             options = options or {}
@@ -256,10 +275,26 @@ def _uci_map(fen, chess960, legal, game_id, rules) -> dict[str, int]:
     player = 1 if board.turn else 0  # OpenSpiel: white is player 1
     out = {}
     for action in legal:
-        san = _spiel_san(rules, fen, action, player)
-        move = board.parse_san(san)
+        try:
+            move = board.parse_san(_spiel_san(rules, fen, action, player))
+        except Exception:  # noqa: BLE001 - OpenSpiel cannot name some moves (e.g. in k7/8/1K6/8/8/8/8/7Q)
+            move = _move_by_result(rules, fen, action, board)
         out[board.uci(move)] = action
     return out
+
+
+def _move_by_result(rules, fen, action, board):
+    """The python-chess move whose resulting position equals OpenSpiel's after ``action``."""
+    after = _spiel_state(rules, fen).clone()
+    after.apply_action(action)
+    target = " ".join(str(after).split()[:4])
+    for move in board.legal_moves:
+        board.push(move)
+        same = " ".join(board.fen().split()[:4]) == target
+        board.pop()
+        if same:
+            return move
+    raise RuntimeError(f"OpenSpiel action {action} in {fen} matches no python-chess move")
 
 
 def _spiel_san(rules, fen, action, player):
