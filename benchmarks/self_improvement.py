@@ -148,7 +148,8 @@ def main():
         summary[d] = run_domain(d, args, args.out)
         (args.out / "summary.json").write_text(json.dumps(summary, indent=1, default=str))
     table = Table(title="self-improvement: held-out success of the plain policy (no search)")
-    for col in ("env", "SFT (round 0)", "best DPO round", "gain in success [95% paired CI]", "CI excludes 0?", "wall s"):
+    for col in ("env", "SFT (round 0)", "best DPO round", "gain in success [95% paired CI]", "CI excludes 0?",
+                "gain in return [95% paired CI]", "wall s"):
         table.add_column(col, justify="right")
     for d in domains:
         rs = summary[d]["rounds"]
@@ -157,7 +158,9 @@ def main():
         ci = best.get("success_gain_ci") or (0.0, 0.0)
         table.add_row(summary[d]["env_id"], f"{r0['success']:.0%}", f"round {best['round']}: {best['success']:.0%}",
                       f"{best.get('success_gain') or 0:+.1%} [{ci[0]:+.1%}, {ci[1]:+.1%}]",
-                      "yes" if ci[0] > 0 or ci[1] < 0 else "no", f"{summary[d]['wall_s']:.0f}")
+                      "yes" if ci[0] > 0 or ci[1] < 0 else "no",
+                      f"{best.get('gain') or 0:+.3f} [{(best.get('gain_ci') or (0, 0))[0]:+.3f}, "
+                      f"{(best.get('gain_ci') or (0, 0))[1]:+.3f}]", f"{summary[d]['wall_s']:.0f}")
     console.print(table)
     console.print(f"summary: {args.out / 'summary.json'}")
 

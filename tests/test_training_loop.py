@@ -71,7 +71,7 @@ def test_improve_one_round_with_critique(tiny, tmp_path):
         train_seeds=[0, 1], test_seeds=[100, 101],
         mcts={"simulations": 8, "critic": "llm", "rollout": "random"},
         dpo=TrainSettings(learning_rate=1e-3, max_steps=2, batch_size=4), eval_retries=0, max_steps=40)
-    rounds = improve(tiny, tmp_path / "imp", settings)
+    rounds = improve(tiny, tmp_path / "imp", settings, db=tmp_path / "lb.sqlite")
     assert [r.round for r in rounds] == [0, 1]
     r1 = rounds[1]
     assert r1.pairs > 0 and r1.loss_after < r1.loss_before
@@ -88,3 +88,10 @@ def test_improve_one_round_with_critique(tiny, tmp_path):
     # and the policy's own reply at every collected state (the probe), for on-policy pairs
     assert all(sum(bool(c.get("policy")) for c in s["search"]) == 1 for s in eps[0]["steps"])
     assert rounds_table(rounds).row_count == 2
+    # every evaluated episode is a row of the leaderboard store, one configuration per round
+    from palaestra.leaderboard.store import ResultStore
+
+    with ResultStore(tmp_path / "lb.sqlite") as store:
+        rows = store.episodes("palaestra/ConnectFour-v0")
+    assert sorted((r["agent"], r["seed"]) for r in rows) == [
+        ("imp-round0", 100), ("imp-round0", 101), ("imp-round1", 100), ("imp-round1", 101)]

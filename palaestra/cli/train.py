@@ -188,7 +188,8 @@ def improve_cmd(
     seed: int = typer.Option(0),
     device: Optional[str] = typer.Option(None),
     threads: int = typer.Option(1),
-    db: Optional[Path] = typer.Option(None, help="Leaderboard SQLite store to add the evaluations to (when installed)."),
+    db: Optional[Path] = typer.Option(None, help="Leaderboard SQLite store for the evaluations (default: "
+                                                  "recordings/leaderboard.sqlite when it exists)."),
 ):
     """Self-improvement: per round, MCTS collects, step pairs, DPO, evaluation of the plain policy."""
     from palaestra.training.loop import ImproveSettings, improve, rounds_table
@@ -209,7 +210,11 @@ def improve_cmd(
         done.append(r)
         console.print(rounds_table(done, title=f"self-improvement on {env_id}"))
 
+    if db is None and Path("recordings/leaderboard.sqlite").exists():
+        db = Path("recordings/leaderboard.sqlite")
     improve(model, out, settings, console=console, db=db, on_round=show)
+    if db is not None:
+        console.print(f"evaluations added to the leaderboard store [bold]{db}[/] (`palaestra leaderboard`)")
     console.print(f"details in [bold]{out / 'improve.json'}[/]")
 
 

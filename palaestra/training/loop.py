@@ -236,22 +236,29 @@ def _summarise(rnd: int, model: str, results: list, seed: int) -> RoundResult:
                        bootstrap_mean_ci(rets, seed=seed), rets, sum(r.invalid_actions for r in results))
 
 
-def _store(results: list, model: str, settings: ImproveSettings, rnd: int, db) -> bool:
-    """Write the evaluated episodes to the leaderboard store when it is installed."""
+def _store(results: list, model: str, settings: ImproveSettings, rnd: int, db, label: str = "improve") -> int:
+    """Add the evaluated episodes to the leaderboard's SQLite store (when installed); rows added."""
     if db is None:
-        return False
+        return 0
     try:
-        from palaestra.leaderboard import store as lb_store
+        from palaestra.leaderboard.spec import AgentSpec, canonical_json, env_key
+        from palaestra.leaderboard.store import ResultStore
     except ImportError:
-        return False
-    writer = getattr(lb_store, "record_results", None)
-    if writer is None:
-        return False
-    writer(db, agent=f"llm:{model}", agent_config={"model": model, "round": rnd, "temperature":
-                                                    settings.eval_temperature},
-           env_id=settings.env_id, env_kwargs=settings.eval_env_kwargs if settings.eval_env_kwargs is not None
-           else settings.env_kwargs, results=results)
-    return True
+        return 0
+    import palaestra
+
+    kwargs = settings.eval_env_kwargs if settings.eval_env_kwargs is not None else settings.env_kwargs
+    spec = AgentSpec("llm", {"model": str(model), "temperature": settings.eval_temperature,
+                             "retries": settings.eval_retries}, label=f"{label}-round{rnd}", view="text")
+    rows = [{
+        "agent": spec.name, "agent_spec": spec.to_json(), "config_hash": spec.config_hash,
+        "env_id": settings.env_id, "env_kwargs": canonical_json(kwargs), "env_hash": env_key(settings.env_id, kwargs),
+        "task_id": r.task_id, "seed": int(r.seed), "ret": float(r.ret), "success": bool(r.success),
+        "steps": int(r.steps), "invalid_actions": int(r.invalid_actions), "wall_s": float(r.wall_s),
+        "tokens": int(r.tokens), "version": getattr(palaestra, "__version__", "0"), "backend": "improve",
+    } for r in results]
+    with ResultStore(db) as store:
+        return store.add_episodes(rows)
 
 
 def improve(model, out_dir, settings: ImproveSettings, console=None, db=None, on_round=None) -> list[RoundResult]:
@@ -284,7 +291,7 @@ def improve(model, out_dir, settings: ImproveSettings, console=None, db=None, on
     r0 = _summarise(0, current, base, settings.seed)
     r0.eval_s = time.perf_counter() - t0
     rounds.append(r0)
-    _store(base, current, settings, 0, db)
+    _store(base, current, settings, 0, db, out.name)
     (out / "improve.json").write_text(json.dumps({"settings": asdict(settings), "rounds": [asdict(r0)]}, indent=1,
                                                  default=str))
     if on_round:
@@ -320,7 +327,7 @@ def improve(model, out_dir, settings: ImproveSettings, console=None, db=None, on
         sdiffs = [float(a.success) - float(b.success) for a, b in zip(results, base)]
         r.success_gain, r.success_gain_ci = sum(sdiffs) / max(1, len(sdiffs)), bootstrap_mean_ci(sdiffs, seed=settings.seed)
         rounds.append(r)
-        _store(results, current, settings, rnd, db)
+        _store(results, current, settings, rnd, db, out.name)
         if on_round:
             on_round(r)
         (out / "improve.json").write_text(json.dumps({"settings": asdict(settings), "rounds": [asdict(x) for x in rounds]},
