@@ -5,8 +5,12 @@ how many pairs were made and, reason by reason, why other candidates were droppe
 
 - :func:`step_pairs` — step level, from the search tree recorded at each step (Agent Q,
   MCTS-DPO, rStar-Math): among the root's children with at least ``min_visits`` visits,
-  the best against the worst by Q (``mode="best_worst"``), or every pair whose Q gap is at
-  least ``min_margin`` (``mode="all"``). The prompt is the step's full prefix.
+  the best against the worst by Q (``mode="best_worst"``), every pair whose Q gap is at
+  least ``min_margin`` (``mode="all"``), or the best against the policy's own reply
+  recorded at that state (``mode="policy"``; modes combine with ``+``). The prompt
+  carries the step's prefix: instructions, history, current observation — by default
+  exactly the prompt ``LLMAgent`` sends (``prompt_style="agent"``), or the full
+  multi-turn conversation (``prompt_style="chat"``).
 - :func:`episode_pairs` — episode level: a successful and a failed episode of the same
   task (and seed). By default the pair sits where the two first act differently from
   the same state (``mode="divergence"``); ``mode="trajectory"`` pairs whole
@@ -195,8 +199,8 @@ def step_pairs(source, *, min_visits: int = 1, min_margin: float = 0.1, mode="be
     return out
 
 
-def _same_run(a: dict, b: dict, same_seed: bool) -> tuple:
-    return (a.get("env_id"), a.get("task_id")) + ((a.get("seed"),) if same_seed else ())
+def _same_run(ep: dict, same_seed: bool) -> tuple:
+    return (ep.get("env_id"), ep.get("task_id")) + ((ep.get("seed"),) if same_seed else ())
 
 
 def episode_pairs(source, *, same_seed: bool = True, mode: str = "divergence", max_pairs_per_group: int = 4,
@@ -217,7 +221,7 @@ def episode_pairs(source, *, same_seed: bool = True, mode: str = "divergence", m
     groups: dict[tuple, list[dict]] = defaultdict(list)
     for ep in read_episodes(source, instructions):
         if ep.get("steps"):
-            groups[_same_run(ep, ep, same_seed)].append(ep)
+            groups[_same_run(ep, same_seed)].append(ep)
     for key, eps in groups.items():
         wins = [e for e in eps if e.get("success")]
         losses = [e for e in eps if not e.get("success")]
