@@ -153,7 +153,7 @@ def dpo_cmd(
     total = _build_pairs(recordings, pairs, demos, min_margin, min_visits, mode, alpha, prompt_style, history,
                          same_seed)
     if total is None or not total.made:
-        console.print("[red]no pairs[/]: record with a searching agent (`palaestra run ID --agent mcts --record DIR`) "
+        console.print("[red]no pairs[/]: record with a searching agent (`palaestra record ID --agent mcts --text --out DIR`) "
                       "or lower --min-margin / --min-visits.")
         raise typer.Exit(code=1)
     res = train_dpo(total, model, out, _settings(lr, epochs, max_steps, batch_size, grad_accum, max_length, seed,

@@ -82,7 +82,7 @@ def read_episodes(source, instructions: str | None = None) -> list[dict]:
         if isinstance(src, (str, Path)):
             path = Path(src)
             if not path.exists():
-                raise FileNotFoundError(f"no recording at {path}; pass a folder written by `palaestra run --record` "
+                raise FileNotFoundError(f"no recording at {path}; pass a folder written by `palaestra record` or `palaestra play` "
                                         "(meta.json + episodes.jsonl) or an episodes.jsonl file.")
             if path.is_file():
                 eps = _read_folder(path.parent) if path.name == "episodes.jsonl" else [
@@ -93,7 +93,7 @@ def read_episodes(source, instructions: str | None = None) -> list[dict]:
                 found = sorted(p.parent for p in path.rglob("episodes.jsonl"))
                 if not found:
                     raise FileNotFoundError(f"{path} holds no episodes.jsonl; record episodes first "
-                                            "(`palaestra run ID --agent mcts --record DIR`).")
+                                            "(`palaestra record ID --agent mcts --text --out DIR`).")
                 eps = [e for f in found for e in _read_folder(f)]
             out.extend(eps)
         elif isinstance(src, dict) or not isinstance(src, Iterable):
