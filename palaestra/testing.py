@@ -126,11 +126,10 @@ def check_env_contract(
             f"{env_id} has no instructions"
         )
         env.reset(seed=seeds[0])
-        enumerable = base.legal_actions() is not None
         if not skip_check_env:
             with warnings.catch_warnings():
                 warnings.filterwarnings("ignore", message=".*different from the unwrapped.*")
-                check_env(_CheckerAdapter(base) if enumerable else base, skip_render_check=True)
+                check_env(_CheckerAdapter(base), skip_render_check=True)
             report.ok("check_env native")
 
         # same seed -> same episode; info keys
@@ -244,9 +243,9 @@ def check_env_contract(
 
 
 class _CheckerAdapter(gym.Wrapper, gym.utils.RecordConstructorArgs):
-    """gymnasium's check_env samples actions before ``reset`` and without the mask;
-    where an env's actions are enumerable, a stale illegal sample is replaced by the
-    first legal action (illegal actions themselves are checked separately below)."""
+    """gymnasium's check_env samples actions before ``reset`` and without the mask; a
+    stale sample that is illegal in the state reached is replaced by the first legal
+    action, or by a fresh sample (illegal actions are checked separately below)."""
 
     def __init__(self, env):
         gym.utils.RecordConstructorArgs.__init__(self)
@@ -256,7 +255,11 @@ class _CheckerAdapter(gym.Wrapper, gym.utils.RecordConstructorArgs):
         legal = self.env.unwrapped.legal_actions()
         if legal and action not in legal:
             action = legal[0]
-        return self.env.step(action)
+        try:
+            return self.env.step(action)
+        except InvalidAction:
+            # a sample drawn before reset may not fit the state reached; draw again now
+            return self.env.step(self.env.action_space.sample())
 
 
 def _bad_native_actions(base) -> list:
