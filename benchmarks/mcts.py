@@ -25,14 +25,7 @@ from rich.table import Table
 console = Console()
 
 
-def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    if n == 0:
-        return 0.0, 1.0
-    p = k / n
-    d = 1 + z * z / n
-    c = (p + z * z / (2 * n)) / d
-    h = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
-    return max(0.0, c - h), min(1.0, c + h)
+from palaestra.core.stats import wilson  # noqa: E402
 
 
 def positions(n: int, seed: int = 0):

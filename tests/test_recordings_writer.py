@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -10,7 +9,6 @@ import sys
 import textwrap
 import time
 import warnings
-from pathlib import Path
 
 import gymnasium as gym
 import pytest

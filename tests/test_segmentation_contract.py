@@ -2,8 +2,6 @@
 
 import random
 
-import numpy as np
-import pytest
 
 from palaestra.testing import check_env_contract
 

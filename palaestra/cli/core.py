@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import math
 import os
 import shutil
 import time
@@ -24,14 +23,7 @@ def _system_ok(name: str) -> bool:
     return bool(shutil.which(name) or os.path.exists(f"/usr/games/{name}") or os.path.exists(f"/usr/bin/{name}"))
 
 
-def wilson(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    if n == 0:
-        return 0.0, 1.0
-    p = successes / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return max(0.0, centre - half), min(1.0, centre + half)
+from palaestra.core.stats import wilson  # noqa: E402
 
 
 def list_envs(

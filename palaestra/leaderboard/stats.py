@@ -8,14 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 
-def wilson(successes: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
-    """Wilson score interval for a success rate (scipy's ``binomtest``)."""
-    if n == 0:
-        return 0.0, 1.0
-    from scipy.stats import binomtest
-
-    ci = binomtest(int(successes), int(n)).proportion_ci(confidence_level=confidence, method="wilson")
-    return float(ci.low), float(ci.high)
+from palaestra.core.stats import wilson  # noqa: E402,F401  (one Wilson interval for every report)
 
 
 def bootstrap_mean(values, confidence: float = 0.95, resamples: int = 2000, seed: int = 0) -> tuple[float, float]:

@@ -19,7 +19,6 @@ leaderboard store is installed, to its SQLite file as one row per evaluated epis
 from __future__ import annotations
 
 import json
-import math
 import random
 import time
 from dataclasses import asdict, dataclass, field
@@ -76,27 +75,7 @@ class RoundResult:
     eval_s: float = 0.0
 
 
-def wilson(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    """95% Wilson score interval of a success rate."""
-    if n == 0:
-        return 0.0, 1.0
-    p = successes / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return max(0.0, centre - half), min(1.0, centre + half)
-
-
-def bootstrap_mean_ci(values: list[float], reps: int = 2000, seed: int = 0) -> tuple[float, float]:
-    """95% percentile-bootstrap interval of the mean (paired differences: pass the differences)."""
-    import numpy as np
-
-    if not values:
-        return float("nan"), float("nan")
-    arr = np.asarray(values, dtype=float)
-    rng = np.random.default_rng(seed)
-    means = arr[rng.integers(0, len(arr), size=(reps, len(arr)))].mean(axis=1)
-    return float(np.quantile(means, 0.025)), float(np.quantile(means, 0.975))
+from palaestra.core.stats import bootstrap_mean_ci, wilson  # noqa: E402,F401
 
 
 def _lm(path, settings: ImproveSettings):

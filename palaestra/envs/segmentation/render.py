@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .sample import SCALE, Click
+from .sample import SCALE
 
 MASK_RGB = (0, 255, 0)
 POSITIVE_RGB = (0, 200, 0)
