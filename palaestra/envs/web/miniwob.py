@@ -7,6 +7,7 @@ import random
 from palaestra.core import FreeText, InvalidAction, MissingDependency, PalaestraEnv, Task
 
 from .ids import miniwob_html_dir, miniwob_tasks
+from .resources import close_quietly, release_browser
 from .spaces import WebActionSpace
 from .webshop import BROWSER_INSTRUCTIONS
 
@@ -261,22 +262,11 @@ class MiniWoBEnv(PalaestraEnv):
         return self._tab.screenshot_array()
 
     def close(self):
-        if self._tab is not None:
-            self._tab.close()
-            self._tab = None
-        if self._browser is not None:
-            self._browser.close()
-            self._browser = None
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
+        release_browser(self)
         super().close()
 
     def __del__(self):
-        try:
-            self.close()
-        except Exception:  # noqa: BLE001
-            pass
+        close_quietly(self)
 
 
 def _validate(env) -> tuple[float, bool, dict]:

@@ -14,6 +14,7 @@ from .shop.catalog import Catalog, generate_catalog, load_webshop
 from .shop.render import page_text
 from .shop.tasks import ShopTasks, is_success
 from .shop.world import Page, Redirect, ShopWorld, search_url
+from .resources import close_quietly, release_browser
 from .spaces import WebActionSpace
 
 _TEXT_ACTION = re.compile(r"^\s*(search|click)\s*\[(.*)\]\s*$", re.IGNORECASE)
@@ -470,20 +471,9 @@ class WebShopEnv(PalaestraEnv):
         return self._tab.screenshot_array()
 
     def close(self):
-        if self._tab is not None:
-            self._tab.close()
-            self._tab = None
-        if self._browser is not None:
-            self._browser.close()
-            self._browser = None
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
+        release_browser(self)
         self.world.close_session(self._sid)
         super().close()
 
     def __del__(self):
-        try:
-            self.close()
-        except Exception:  # noqa: BLE001 - interpreter shutdown
-            pass
+        close_quietly(self)
