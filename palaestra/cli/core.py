@@ -119,6 +119,7 @@ def demo(
     except ValueError:
         agent = None
         who = "OpenSpiel MCTS"
+    console.print(f"x: {who}. o: uniformly random legal moves. Each move is x's, then o's reply.")
     obs, info = env.reset(seed=seed)
     base = env.unwrapped
     if agent is not None:
@@ -128,7 +129,7 @@ def demo(
     while True:
         board = "\n".join(" ".join(colours[c] for c in row) for row in base.ui_state()["cells"])
         board += "\n" + " ".join(str(i) for i in range(1, 8))
-        console.print(Panel(board, title=f"move {move}", subtitle=who, expand=False))
+        console.print(Panel(board, title="start" if move == 0 else f"after move {move}", expand=False))
         if agent is not None:
             action = agent.act(obs, info)
         else:
