@@ -27,6 +27,7 @@ import json
 import re
 import shutil
 import threading
+import time
 from urllib.parse import urlsplit
 
 from palaestra.core import InvalidAction, MissingDependency
@@ -77,6 +78,29 @@ _EDITABLE_JS = """e => !e.disabled && !e.readOnly && (e.isContentEditable || e.t
   (e.tagName === 'INPUT' && !['checkbox', 'radio', 'button', 'submit', 'reset', 'image', 'file', 'hidden'].includes(e.type)))"""
 _CHECK_LEAVING_JS = "() => new Promise(r => setTimeout(() => r(window.__palaestraLeaving === true), 0))"
 _ARRIVED_JS = "() => window.__palaestraLeaving !== true && document.readyState === 'complete'"
+# Waits (at most ``cap`` ms) until what the page is still doing has landed: <img> loads,
+# then animation frames without DOM mutations. Images (also CSS ``content:url(...)`` ones)
+# have no size until they load, and the accessibility snapshot gives ids only to elements
+# with a box, so a snapshot taken earlier numbers the elements differently.
+_SETTLE_JS = """(cap) => new Promise(resolve => {
+  const end = performance.now() + cap;
+  let changed = false;
+  const obs = new MutationObserver(() => { changed = true; });
+  obs.observe(document, {subtree: true, childList: true, attributes: true, characterData: true});
+  const frame = () => new Promise(r => { let done = false; const f = () => { if (!done) { done = true; r(); } };
+    requestAnimationFrame(() => setTimeout(f, 0)); setTimeout(f, 50); });
+  (async () => {
+    const imgs = [...document.images].filter(i => !i.complete);
+    await Promise.race([Promise.all(imgs.map(i => new Promise(r => {
+      i.addEventListener('load', r, {once: true}); i.addEventListener('error', r, {once: true}); }))),
+      new Promise(r => setTimeout(r, cap))]);
+    await frame();
+    while (performance.now() < end) { changed = false; await frame(); if (!changed) break; }
+    obs.disconnect();
+    resolve(true);
+  })();
+})"""
+SETTLE_CAP_MS = 400
 
 
 def chromium_executable() -> str:
@@ -297,6 +321,11 @@ class Tab:
         self.context.set_default_timeout(self.timeout_ms)
         self.page = self.context.new_page()
         self.page.on("popup", lambda p: p.close())
+        # requests of this page still in flight (images, CSS, XHR): observations wait for them
+        self._inflight: set = set()
+        self.page.on("request", lambda r: self._inflight.add(r))
+        self.page.on("requestfinished", lambda r: self._inflight.discard(r))
+        self.page.on("requestfailed", lambda r: self._inflight.discard(r))
         self.tree = ""
         self.ids: dict[int, str] = {}
         self.nodes: list[Node] = []
@@ -318,7 +347,28 @@ class Tab:
             self.history.append(self.relative_url())
         self.refresh()
 
+    def quiesce(self, cap_ms: int = SETTLE_CAP_MS) -> None:
+        """Wait (at most about ``cap_ms``) until the page has no request in flight, its images
+        have loaded and a few animation frames passed without DOM changes, so that the same
+        page always gives the same observation (snapshots restore exactly). Bounded; no
+        fixed sleep: a quiet page returns after one or two frames."""
+        from playwright.sync_api import Error as PlaywrightError
+
+        deadline = time.monotonic() + cap_ms / 1000
+        try:
+            for _ in range(4):
+                self.page.evaluate(_SETTLE_JS, max(1, int((deadline - time.monotonic()) * 1000)))
+                if not self._inflight:
+                    return
+                while self._inflight and time.monotonic() < deadline:
+                    self.page.wait_for_timeout(5)  # lets Playwright deliver the request events
+                if time.monotonic() >= deadline:
+                    return
+        except PlaywrightError:  # navigated away meanwhile: the snapshot below reads the new page
+            return
+
     def refresh(self) -> None:
+        self.quiesce()
         snap = self.page.aria_snapshot(mode="ai", timeout=self.timeout_ms)
         self.tree, self.ids = renumber(snap)
         self.nodes = parse_nodes(self.tree)
@@ -345,14 +395,21 @@ class Tab:
     def parse_call(self, text: str):
         return parse_call(text)
 
-    def _locator(self, n, verb: str):
+    def _ref(self, n, verb: str) -> tuple[int, str]:
+        """The ``aria-ref`` of id ``n`` of the latest observation; InvalidAction if there is none."""
         if not isinstance(n, int) and not (isinstance(n, str) and n.isdigit()):
             raise InvalidAction(f"{verb}(...) needs an element id (a number in [id=N] of the page), got {n!r}.")
         n = int(n)
-        if n not in self.ids:
+        ref = self.ids.get(n)
+        if ref is None:
             top = max(self.ids) if self.ids else 0
-            raise InvalidAction(f"unknown id {n}: this page has ids 1..{top}. Use an [id=N] of the latest observation.")
-        loc = self.page.locator(f"aria-ref={self.ids[n]}")
+            raise InvalidAction(f"unknown id {n}: it is not on the page now (the page has ids 1..{top}); the page "
+                                "may have changed: read the new observation and use one of its [id=N].")
+        return n, ref
+
+    def _locator(self, n, verb: str):
+        n, ref = self._ref(n, verb)
+        loc = self.page.locator(f"aria-ref={ref}")
         from playwright.sync_api import Error as PlaywrightError
 
         try:
@@ -452,9 +509,13 @@ class Tab:
             from playwright.sync_api import TimeoutError as PlaywrightTimeout
         except ImportError:  # pragma: no cover
             raise
+        if verb in ("click", "fill", "select"):
+            try:  # the caller may not have validated against this page (a replay, a stale plan)
+                _, loc = self._locator(args[0] if args else None, verb)
+            except InvalidAction as exc:
+                return str(exc)  # nothing was done; the page and the ids are as they were
         try:
             if verb in ("click", "fill", "select"):
-                loc = self.page.locator(f"aria-ref={self.ids[int(args[0])]}")
                 if verb == "click":
                     loc.click(timeout=self.timeout_ms)
                 elif verb == "fill":

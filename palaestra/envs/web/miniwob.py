@@ -234,7 +234,7 @@ class MiniWoBEnv(PalaestraEnv):
     def get_state(self) -> dict:
         return {"task": self.task_name, "seed": self._seed, "actions": list(self._actions), "steps": self._steps,
                 "done": self._done, "reward": self._reward, "raw": self._raw, "error": self._error,
-                "reason": self._reason, "goal": self._goal}
+                "reason": self._reason, "goal": self._goal, "observation": self._obs}
 
     def set_state(self, state: dict) -> None:
         if state["task"] != self.task_name:
@@ -249,6 +249,13 @@ class MiniWoBEnv(PalaestraEnv):
         self._raw, self._error, self._reason = state["raw"], state["error"], state["reason"]
         self.task = self._make_task()
         self._render()
+        # the replay must read as the snapshot did; a page still catching up (an image, a
+        # late DOM change) gets a few more bounded settles before the text is compared again
+        for _ in range(3):
+            if state.get("observation") in (None, self._obs):
+                break
+            self._tab.refresh()
+            self._render()
 
     def _make_task(self) -> Task:
         oracle = _ORACLES.get(self.task_name)
