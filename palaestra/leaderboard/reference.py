@@ -9,41 +9,21 @@ not reproducible move for move (full strength with a depth limit is).
 
 from __future__ import annotations
 
-import os
-import shutil
-
 from palaestra.agents.base import text_view
+from palaestra.envs.games.opponents import StockfishOpponent, stockfish_path
 
-
-def stockfish_path() -> str | None:
-    return shutil.which("stockfish") or ("/usr/games/stockfish" if os.path.exists("/usr/games/stockfish") else None)
+__all__ = ["StockfishAgent", "stockfish_path"]
 
 
 class StockfishAgent:
+    """The games' Stockfish engine wrapper (``StockfishOpponent``) as a palaestra Agent."""
+
     name = "stockfish"
 
     def __init__(self, skill: int = 20, depth: int | None = 8, movetime: float | None = None, elo: int | None = None,
                  path: str | None = None, threads: int = 1, seed: int | None = None):
-        if not 0 <= int(skill) <= 20:
-            raise ValueError(f"skill={skill}: Stockfish's Skill Level runs 0..20.")
-        self.skill, self.depth, self.movetime, self.elo = int(skill), depth, movetime, elo
-        self.threads = int(threads)
-        self.path = path or stockfish_path()
-        if self.path is None:
-            raise RuntimeError("the stockfish agent needs the Stockfish engine: apt-get install -y stockfish")
-        self._engine = None
+        self.engine = StockfishOpponent(skill=skill, depth=depth, movetime=movetime, elo=elo, path=path, threads=threads)
         self.env = None
-
-    def _open(self):
-        import chess.engine
-
-        if self._engine is None:
-            self._engine = chess.engine.SimpleEngine.popen_uci(self.path)
-            config = {"Threads": self.threads, "Hash": 16, "Skill Level": self.skill}
-            if self.elo is not None:
-                config.update({"UCI_LimitStrength": True, "UCI_Elo": int(self.elo)})
-            self._engine.configure(config)
-        return self._engine
 
     def reset(self, env) -> None:
         self.env, self.base, self.text = env, env.unwrapped, text_view(env)
@@ -53,22 +33,16 @@ class StockfishAgent:
 
     def act(self, observation, info):
         import chess
-        import chess.engine
 
         fen = self.base.ui_state()["fen"]
         board = chess.Board(fen, chess960=bool(getattr(getattr(self.base, "rules", None), "chess960", False)))
-        limit = chess.engine.Limit(depth=self.depth, time=self.movetime)
-        move = self._open().play(board, limit).move
-        uci = board.uci(move)
+        uci = self.engine.best_uci(board)
         return uci if self.text else self.base.parse_action(uci)
 
     def close(self) -> None:
-        if self._engine is not None:
-            try:
-                self._engine.quit()
-            except Exception:  # noqa: BLE001 - the engine may be gone already
-                pass
-            self._engine = None
+        engine = getattr(self, "engine", None)  # absent when __init__ failed
+        if engine is not None:
+            engine.close()
 
     def __del__(self):
         self.close()

@@ -6,6 +6,7 @@ includes that generator's state) fixes the opponent's future moves too.
 
 from __future__ import annotations
 
+import os
 import random
 import shutil
 
@@ -43,6 +44,11 @@ class MCTSOpponent:
         pass
 
 
+def stockfish_path() -> str | None:
+    """Debian installs the engine as /usr/games/stockfish, often not on PATH."""
+    return shutil.which("stockfish") or ("/usr/games/stockfish" if os.path.exists("/usr/games/stockfish") else None)
+
+
 class StockfishOpponent:
     """Debian's ``stockfish`` over UCI (python-chess), with strength settings.
 
@@ -54,9 +60,13 @@ class StockfishOpponent:
 
     name = "stockfish"
 
-    def __init__(self, skill: int = 20, depth: int | None = 8, movetime: float | None = None, elo: int | None = None, path: str | None = None):
+    def __init__(self, skill: int = 20, depth: int | None = 8, movetime: float | None = None, elo: int | None = None,
+                 path: str | None = None, threads: int = 1):
+        if not 0 <= int(skill) <= 20:
+            raise ValueError(f"skill={skill}: Stockfish's Skill Level runs 0..20.")
         self.skill, self.depth, self.movetime, self.elo = int(skill), depth, movetime, elo
-        self.path = path or shutil.which("stockfish") or ("/usr/games/stockfish" if shutil.os.path.exists("/usr/games/stockfish") else None)
+        self.threads = int(threads)
+        self.path = path or stockfish_path()
         if self.path is None:
             raise MissingDependency("The Stockfish chess engine", "apt-get install -y stockfish")
         self._engine = None
@@ -66,7 +76,7 @@ class StockfishOpponent:
 
         if self._engine is None:
             self._engine = chess.engine.SimpleEngine.popen_uci(self.path)
-            config = {"Threads": 1, "Hash": 16, "Skill Level": self.skill}
+            config = {"Threads": self.threads, "Hash": 16, "Skill Level": self.skill}
             if self.elo is not None:
                 config.update({"UCI_LimitStrength": True, "UCI_Elo": int(self.elo)})
             self._engine.configure(config)
