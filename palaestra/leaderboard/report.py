@@ -33,6 +33,13 @@ class AgentRow:
     rank: str = ""
 
 
+def env_title(env_id: str, env_kwargs: dict) -> str:
+    """An env id with its kwargs, as boards are headed."""
+    if not env_kwargs:
+        return env_id
+    return f"{env_id} " + " ".join(f"{k}={json.dumps(v)}" for k, v in sorted(env_kwargs.items()))
+
+
 @dataclass
 class EnvBoard:
     env_id: str
@@ -43,9 +50,7 @@ class EnvBoard:
 
     @property
     def title(self) -> str:
-        if not self.env_kwargs:
-            return self.env_id
-        return f"{self.env_id} " + " ".join(f"{k}={json.dumps(v)}" for k, v in sorted(self.env_kwargs.items()))
+        return env_title(self.env_id, self.env_kwargs)
 
 
 @dataclass
@@ -73,9 +78,7 @@ class GameBoard:
 
     @property
     def title(self) -> str:
-        if not self.env_kwargs:
-            return self.env_id
-        return f"{self.env_id} " + " ".join(f"{k}={json.dumps(v)}" for k, v in sorted(self.env_kwargs.items()))
+        return env_title(self.env_id, self.env_kwargs)
 
 
 @dataclass
