@@ -22,7 +22,10 @@ class BestOfNAgent:
     - ``"vote"``: the most frequent candidate (self-consistency).
 
     ``last_search`` lists the candidates (action, visits = times sampled, q = judged
-    value, prior = sample share, critique). Options as LLMAgent's plus these.
+    value, prior = sample share, critique). Options as LLMAgent's plus these, and
+    ``search_reward`` as in :class:`~palaestra.agents.mcts.MCTSAgent` (``"agent"``: the
+    lookahead sees only the agent-side reward of a hidden-reward env; ``"true"``: data
+    collection).
     """
 
     name = "best-of-n"
@@ -30,9 +33,12 @@ class BestOfNAgent:
 
     def __init__(self, model=None, llm=None, n: int = 8, judge: str = "lookahead", rollouts: int = 4,
                  rollout_depth: int = 50, temperature: float = 1.0, max_new_tokens: int = 48,
-                 seed: int | None = 0, **lm_options):
+                 seed: int | None = 0, search_reward: str = "agent", **lm_options):
         from .llm import load_lm
 
+        if search_reward not in ("agent", "true"):
+            raise ValueError(f"search_reward={search_reward!r}: use 'agent' or 'true'.")
+        self.search_reward = search_reward
         if judge not in ("lookahead", "critic", "vote"):
             raise ValueError(f"judge={judge!r}: use 'lookahead', 'critic' or 'vote'.")
         self.llm = load_lm(llm if llm is not None else model, **lm_options)
@@ -54,7 +60,7 @@ class BestOfNAgent:
 
     def reset(self, env) -> None:
         self.env, self.base, self.text = env, env.unwrapped, text_view(env)
-        self.plan = self.base.planning_env()
+        self.plan = self.base.planning_env(true_reward=self.search_reward == "true")
         self.history: list[tuple[str, str]] = []
 
     def _value(self, start, action) -> float:

@@ -82,7 +82,11 @@ class MCTSAgent:
     - ``dirichlet`` (alpha of root noise, 0 off) with ``noise_fraction``; ``depth_limit``;
       ``discount``; ``batch_size`` leaves per evaluation with virtual loss; ``reuse``
       the subtree between real steps; ``solver`` (propagate proven wins/losses);
-      ``temperature`` (0: most visited; else sample by visits^(1/T)); ``seed``.
+      ``temperature`` (0: most visited; else sample by visits^(1/T)); ``seed``;
+    - ``search_reward``: ``"agent"`` (default: in a hidden-reward env the search backs up
+      only the agent-side reward, fair at test time) or ``"true"`` (the scorer's reward
+      through ``planning_env(true_reward=True)``: collecting training data, as Agent Q
+      does; results are never ranked with ``"agent"`` ones).
 
     After each ``act`` ``last_search`` lists the root's children (action text, visits,
     q, prior, critique) and ``stats`` counts simulations, invalid proposals and time.
@@ -122,7 +126,12 @@ class MCTSAgent:
         max_new_tokens: int = 32,
         sample_temperature: float = 1.0,
         seed: int | None = 0,
+        search_reward: str = "agent",
     ):
+        if search_reward not in ("agent", "true"):
+            raise ValueError(f"search_reward={search_reward!r}: use 'agent' (fair at test time) or 'true' "
+                             "(the hidden reward, for collecting training data).")
+        self.search_reward = search_reward
         if selection not in ("puct", "ucb1", "ucb-cost"):
             raise ValueError(f"selection={selection!r}: use 'puct', 'ucb1' or 'ucb-cost'.")
         if rollout not in ("random", "policy", None, "none"):
@@ -190,7 +199,7 @@ class MCTSAgent:
     def reset(self, env) -> None:
         self.env = env
         self.base = env.unwrapped
-        self.plan = self.base.planning_env()
+        self.plan = self.base.planning_env(true_reward=self.search_reward == "true")
         self.two_player = getattr(self.plan, "num_players", 1) == 2
         self.text = text_view(env)
         self.root = None

@@ -1,12 +1,15 @@
-"""The contracts every palaestra env and agent keeps (see DESIGN.md)."""
+"""The contracts every palaestra env and agent keeps (see docs/architecture.md)."""
 
 from .env import PalaestraEnv
+from .planning import AgentSideEnv, ScorerOnly
 from .errors import InvalidAction, MissingDependency, PalaestraError, require
 from .spaces import FreeText, LegalDiscrete, mask_from_legal
 from .task import Task
 
 __all__ = [
     "PalaestraEnv",
+    "AgentSideEnv",
+    "ScorerOnly",
     "InvalidAction",
     "MissingDependency",
     "PalaestraError",

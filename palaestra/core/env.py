@@ -24,15 +24,27 @@ class PalaestraEnv(gym.Env):
       determines the future;
     - ``task``: the current :class:`~palaestra.core.Task`.
 
-    Planning agents may also call ``planning_env()``: the env to search in. By default
-    the env itself; two-player games return a self-play copy so that search backs up
-    negamax values instead of peeking at a sampled opponent (see README, design).
+    Planning agents call ``planning_env()``: the env to search in. Where the reward
+    follows from the rules (``reward_access = "rules"``: board games) it is the env
+    itself, or a self-play copy for two-player games so that search backs up negamax
+    values instead of peeking at a sampled opponent. Where the reward reads labels only
+    the scorer may see (``reward_access = "hidden"``), it is an agent-side view
+    (:class:`~palaestra.core.planning.AgentSideEnv`) that pays :meth:`agent_reward`
+    instead; ``planning_env(true_reward=True)`` opts in to the true reward for
+    collecting training data (see docs/architecture.md).
     """
 
     metadata: dict[str, Any] = {"render_modes": ["ansi"], "render_fps": 4}
     instructions: str = ""
     #: players that act in the env's own step loop (2 for self-play games)
     num_players: int = 1
+    #: "rules" (the reward follows from what the agent sees) or "hidden" (it reads labels
+    #: only the scorer may see: goal attributes, gold facts, ground-truth masks)
+    reward_access: str = "rules"
+    #: attributes an agent-side planning view refuses (e.g. ``("reward_of",)``)
+    scorer_only: tuple[str, ...] = ()
+    #: info keys only the scorer may see, beyond ``success`` (e.g. ``("iou",)``)
+    scorer_info_keys: tuple[str, ...] = ()
 
     def __init__(self, render_mode: str | None = None):
         super().__init__()
@@ -65,8 +77,20 @@ class PalaestraEnv(gym.Env):
         raise NotImplementedError
 
     # ---- planning -----------------------------------------------------------------
-    def planning_env(self) -> "PalaestraEnv":
+    def planning_env(self, *, true_reward: bool = False):
+        """The env a search runs in; see the class docstring."""
+        if self.reward_access == "hidden" and not true_reward:
+            from .planning import AgentSideEnv
+
+            return AgentSideEnv(self)
         return self
+
+    def agent_reward(self, action, info: dict) -> float:
+        """The reward an agent-side search backs up in a hidden-reward env, computed only
+        from what the agent may see (called right after ``step(action)`` with its
+        ``info``). 0 by default: the search then leans on its critic or value model.
+        Envs override it with a documented proxy (e.g. a reranker score)."""
+        return 0.0
 
     def to_play(self) -> int:
         """Index of the player to move (0 unless the env is multi-player)."""

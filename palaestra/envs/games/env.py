@@ -313,8 +313,9 @@ class GameEnv(PalaestraEnv):
         if self.task is None or self.task.id != snap["task"][0]:
             self.task = self._make_task()
 
-    def planning_env(self) -> "GameEnv":
-        """A self-play copy (no opponent) for search: both sides move through step."""
+    def planning_env(self, *, true_reward: bool = False) -> "GameEnv":
+        """A self-play copy (no opponent) for search: both sides move through step. The
+        rules are the reward, so ``true_reward`` changes nothing."""
         if self.opponent is None:
             return self
         if self._planning is None:
