@@ -7,12 +7,30 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from dataclasses import dataclass, field
 from typing import Any
 
 import gymnasium as gym
 
-DOMAINS = ("games", "web", "tools", "segmentation", "retrieval")
+def _domains() -> tuple[str, ...]:
+    """Every package under ``palaestra/envs`` with an ``ids.py``: a new domain registers
+    itself by adding that file."""
+    import pkgutil
+
+    import palaestra.envs as envs
+
+    names = []
+    for mod in pkgutil.iter_modules(envs.__path__):
+        if mod.ispkg and not mod.name.startswith("_"):
+            path = importlib.util.find_spec(f"palaestra.envs.{mod.name}.ids") if mod.ispkg else None
+            if path is not None:
+                names.append(mod.name)
+    order = ("games", "web", "tools", "segmentation", "retrieval")  # the README's order first
+    return tuple(sorted(names, key=lambda n: (order.index(n) if n in order else len(order), n)))
+
+
+DOMAINS = _domains()
 
 
 @dataclass
@@ -24,6 +42,7 @@ class EnvInfo:
     kwargs: dict[str, Any] = field(default_factory=dict)
     max_episode_steps: int | None = None
     system: tuple[str, ...] = ()  # Debian packages it needs, e.g. ("chromium",)
+    domain: str = ""  # the palaestra/envs package that registers it (filled in by all_env_infos)
 
 
 class EnvFactory:
@@ -58,7 +77,10 @@ def all_env_infos() -> list[EnvInfo]:
             if exc.name in (f"palaestra.envs.{domain}", f"palaestra.envs.{domain}.ids"):
                 continue  # the domain is not part of this install
             raise
-        infos.extend(mod.env_infos() if hasattr(mod, "env_infos") else mod.ENVS)
+        found = mod.env_infos() if hasattr(mod, "env_infos") else mod.ENVS
+        for info in found:
+            info.domain = info.domain or domain
+        infos.extend(found)
     return infos
 
 

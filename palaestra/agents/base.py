@@ -82,12 +82,16 @@ def registry() -> dict[str, str]:
 
 def make(name: str, **options) -> Agent:
     """Build an agent by name, as the CLI's ``--agent NAME --agent-opt k=v`` does."""
+    from palaestra.core.options import check_options, did_you_mean
+
     names = registry()
     if name not in names:
-        raise ValueError(f"unknown agent {name!r}; known agents: {', '.join(sorted(names))}")
+        raise ValueError(f"unknown agent {name!r}.{did_you_mean(name, names)} "
+                         f"Known agents: {', '.join(sorted(names))}.")
     module, _, attr = names[name].partition(":")
     try:
         factory = getattr(importlib.import_module(module), attr)
     except (ImportError, AttributeError) as exc:
         raise ValueError(f"agent {name!r} could not be loaded from {names[name]}: {exc}") from exc
+    check_options(f"agent {name!r}", factory, options)
     return factory(**options)

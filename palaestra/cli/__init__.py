@@ -1,22 +1,48 @@
 """The ``palaestra`` command. Each module in this package adds its commands.
 
 A module ``palaestra/cli/<name>.py`` defines ``register(app: typer.Typer)``; modules are
-found automatically, so features add commands without editing a shared file.
+found automatically, so features add commands without editing a shared file. A user
+mistake raises :class:`~palaestra.cli._common.UserError` (or a ``typer.BadParameter``)
+and ends with one short message and exit status 2, never a traceback.
 """
 
 from __future__ import annotations
 
 import importlib
 import pkgutil
+import sys
+from typing import Optional
 
 import typer
+
+from ._common import UserError, report_user_error
 
 app = typer.Typer(
     name="palaestra",
     help="Agentic environments in the Gymnasium style: list, play, run, record, eval.",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            typer.echo(f"palaestra {version('palaestra')}")
+        except PackageNotFoundError:  # pragma: no cover - running from a source tree
+            typer.echo("palaestra (not installed)")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Optional[bool] = typer.Option(None, "--version", callback=_version, is_eager=True,
+                                           help="Print the version and exit."),
+) -> None:
+    """Agentic environments in the Gymnasium style: list, play, run, record, eval."""
 
 
 def _load() -> None:
@@ -33,4 +59,15 @@ _load()
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except UserError as err:
+        report_user_error(err, err.hint)
+        sys.exit(2)
+    except (PermissionError, IsADirectoryError, NotADirectoryError, FileExistsError) as err:
+        report_user_error(f"{err.strerror or err}: {err.filename!r}" if err.filename else err,
+                          "Check the path: it must be writable (or not exist yet, where a command creates it).")
+        sys.exit(2)
+    except KeyboardInterrupt:
+        report_user_error("interrupted.")
+        sys.exit(130)

@@ -10,7 +10,7 @@ from typing import Optional
 
 import typer
 
-from ._common import console, parse_opts
+from ._common import ENV_ID, console, did_you_mean, fail, make_agent, make_env, parse_opts
 
 # the module whose presence tells that an extra is installed
 _EXTRA_PROBE = {
@@ -26,56 +26,70 @@ def _system_ok(name: str) -> bool:
 from palaestra.core.stats import wilson  # noqa: E402
 
 
+def _ready(info) -> str:
+    probe = _EXTRA_PROBE.get(info.extra)
+    ok = probe is None or importlib.util.find_spec(probe) is not None
+    missing = [s for s in info.system if not _system_ok(s)]
+    if ok and not missing:
+        return "[green]yes[/]"
+    return f"[yellow]pip install 'palaestra[{info.extra}]'[/]" if not ok else f"[yellow]apt-get install -y {' '.join(missing)}[/]"
+
+
 def list_envs(
-    domain: Optional[str] = typer.Option(None, help="Only ids whose extra matches, e.g. games."),
+    domain: Optional[str] = typer.Option(None, help="Only this domain: games, web, tools, segmentation, retrieval."),
+    all_ids: bool = typer.Option(False, "--all", help="Every id, the 130 MiniWoB++ pages included."),
 ):
-    """List every registered env id, what it is, and what it needs."""
+    """List the envs by domain: what each is and whether it is ready here."""
     from rich.table import Table
 
-    from palaestra.registration import all_env_infos
+    from palaestra.registration import DOMAINS, all_env_infos
 
-    table = Table(title="palaestra envs")
+    if domain is not None and domain not in DOMAINS:
+        fail(f"unknown domain {domain!r}.{did_you_mean(domain, DOMAINS)}", f"Domains: {', '.join(DOMAINS)}.")
+    infos = [i for i in all_env_infos() if domain is None or i.domain == domain]
+    table = Table(title="palaestra envs", show_lines=False)
     table.add_column("id", style="bold cyan", no_wrap=True)
-    table.add_column("description")
-    table.add_column("extra")
-    table.add_column("ready")
-    infos = [i for i in all_env_infos() if domain is None or i.extra == domain]
-    for info in infos:
-        probe = _EXTRA_PROBE.get(info.extra)
-        ok = probe is None or importlib.util.find_spec(probe) is not None
-        missing = [s for s in info.system if not _system_ok(s)]
-        ready = "[green]yes[/]" if ok and not missing else (
-            f"[yellow]pip install 'palaestra[{info.extra}]'[/]" if not ok else f"[yellow]apt-get install -y {' '.join(missing)}[/]"
-        )
-        table.add_row(info.id, info.description, info.extra, ready)
+    table.add_column("what it is", overflow="fold")
+    table.add_column("ready", no_wrap=True)
+    shown = 0
+    for name in DOMAINS:
+        group = [i for i in infos if i.domain == name]
+        if not group:
+            continue
+        table.add_section()
+        table.add_row(f"[bold]{name}[/]", "", "")
+        pages = [i for i in group if i.id.startswith("palaestra/miniwob.")]
+        for info in group:
+            if info in pages and not (all_ids or domain == "web"):
+                continue
+            table.add_row(info.id, info.description, _ready(info))
+            shown += 1
+        if pages and not (all_ids or domain == "web"):
+            table.add_row("palaestra/miniwob.<task>-v0", f"{len(pages)} MiniWoB++ pages in real Chromium "
+                          "(`palaestra list --domain web` names them)", _ready(pages[0]))
+            shown += 1
     console.print(table)
     console.print(f"{len(infos)} envs. Make one with [bold]gymnasium.make(id)[/] or [bold]gymnasium.make(id, text=True)[/].")
 
 
 def run(
-    env_id: str = typer.Argument(..., help="An env id, e.g. palaestra/ConnectFour-v0"),
+    env_id: str = typer.Argument(..., metavar=ENV_ID, help="An env id, e.g. palaestra/ConnectFour-v0 (`palaestra list`)."),
     agent: str = typer.Option("random", help="Agent name (see palaestra.agents.registry())."),
-    episodes: int = typer.Option(10, min=1),
+    episodes: int = typer.Option(10, min=1, help="Number of episodes."),
     seed: int = typer.Option(0, help="Episode i uses seed + i."),
     agent_opt: list[str] = typer.Option(None, "--agent-opt", help="Agent option key=value (repeatable)."),
     env_opt: list[str] = typer.Option(None, "--env-opt", help="Env kwarg key=value (repeatable)."),
     text: Optional[bool] = typer.Option(None, "--text/--native", help="Language or native view (default: what the agent prefers)."),
 ):
     """Run an agent for N episodes with a progress bar, then print a summary."""
-    import gymnasium as gym
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
     from rich.table import Table
 
-    import palaestra  # noqa: F401
-    from palaestra.agents import make
     from palaestra.runner import run_episode
 
-    bot = make(agent, **parse_opts(agent_opt))
+    bot = make_agent(agent, parse_opts(agent_opt, "--agent-opt"))
     use_text = getattr(bot, "prefers_text", False) if text is None else text
-    try:
-        env = gym.make(env_id, text=use_text, **parse_opts(env_opt))
-    except gym.error.Error as err:
-        raise typer.BadParameter(f"{err}. `palaestra list` shows the ids.") from err
+    env = make_env(env_id, text=use_text, **parse_opts(env_opt, "--env-opt"))
     results = []
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TextColumn("success {task.fields[rate]}"), TimeRemainingColumn(), console=console) as progress:
@@ -101,7 +115,7 @@ def run(
 def demo(
     simulations: int = typer.Option(300, help="MCTS simulations per move."),
     delay: float = typer.Option(0.25, help="Seconds between moves."),
-    seed: int = typer.Option(0),
+    seed: int = typer.Option(0, help="Seed of the game."),
 ):
     """Watch MCTS play random at Connect Four, move by move; then see every env."""
     import gymnasium as gym

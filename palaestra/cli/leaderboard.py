@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from ._common import console, parse_opts
+from ._common import check_env_id, check_options, console, fail, parse_opts, writable_file
 
 _DB_HELP = "The SQLite result store (created if missing)."
 _DEFAULT_DB = "recordings/leaderboard.sqlite"
@@ -16,22 +16,32 @@ def _agents(values, agent_opt):
     from palaestra.leaderboard.spec import parse_agents
 
     try:
-        specs = parse_agents(values, parse_opts(agent_opt))
+        specs = parse_agents(values, parse_opts(agent_opt, "--agent-opt"))
         for spec in specs:
-            spec.factory()  # fail now on an unknown name, not in every worker
+            # fail now, on an unknown name or option, not in every worker
+            check_options(f"agent {spec.label or spec.target!r}", spec.factory(), spec.options, " (--agent-opt)")
     except ValueError as err:
-        raise typer.BadParameter(str(err)) from err
+        fail(str(err))
     return specs
 
 
 def _check_envs(env_ids: list[str]):
-    import gymnasium as gym
-
-    import palaestra  # noqa: F401
-
     for env_id in env_ids:
-        if env_id not in gym.registry:
-            raise typer.BadParameter(f"unknown env {env_id!r}; `palaestra list` shows the ids.")
+        check_env_id(env_id)
+
+
+def _check_game(env_id: str, kwargs: dict) -> None:
+    """A tournament needs a two-player game; say so before planning any game."""
+    from ._common import make_env
+
+    env = make_env(env_id, **kwargs)
+    try:
+        two = getattr(env.unwrapped.planning_env(), "num_players", 1) == 2
+    finally:
+        env.close()
+    if not two:
+        fail(f"{env_id} is not a two-player game, so it cannot host a tournament.",
+             "Use `palaestra eval --agent A --agent B --env ENV_ID` to compare agents on it.")
 
 
 def _errors(errors: list[str], failed: int):
@@ -41,7 +51,7 @@ def _errors(errors: list[str], failed: int):
 
 
 def eval_cmd(
-    agent: list[str] = typer.Option(..., "--agent", "--agents", help="Agent spec (repeatable or comma-separated): "
+    agent: list[str] = typer.Option(..., "--agent", help="Agent spec (repeatable or comma-separated): "
                                     "NAME, NAME[k=v,...], LABEL=NAME[...], or module:attr[...]."),
     env: list[str] = typer.Option(..., "--env", help="Env id (repeatable)."),
     episodes: int = typer.Option(20, min=1, help="Episodes per agent and env."),
@@ -64,10 +74,11 @@ def eval_cmd(
     from palaestra.leaderboard.store import ResultStore
 
     if backend not in ("local", "ray"):
-        raise typer.BadParameter(f"--backend {backend!r}: use local or ray.")
+        fail(f"--backend {backend!r}: use local or ray.")
     specs = _agents(agent, agent_opt)
     _check_envs(env)
-    kwargs = parse_opts(env_opt)
+    kwargs = parse_opts(env_opt, "--env-opt")
+    writable_file(db, "result store")
     store = ResultStore(db)
     report = evaluate(specs, [EnvSpec(e, kwargs) for e in env], episodes, seed, store, workers, backend, text,
                       ray_address, progress=True, console=console)
@@ -82,17 +93,17 @@ def eval_cmd(
 
 def tournament_cmd(
     env: str = typer.Option(..., "--env", help="A two-player game id, e.g. palaestra/ConnectFour-v0."),
-    agents: list[str] = typer.Option(..., "--agents", "--agent", help="Agent specs (repeatable or comma-separated), "
+    agents: list[str] = typer.Option(..., "--agent", help="Agent specs (repeatable or comma-separated), "
                                      "e.g. random,mcts50=mcts[simulations=50],stockfish[skill=3]."),
     games: int = typer.Option(10, min=1, help="Games per pair (colours alternate; even numbers balance them)."),
-    seed: int = typer.Option(0),
-    workers: Optional[int] = typer.Option(None, min=1),
+    seed: int = typer.Option(0, help="Game i uses seed + i (colours alternate with i)."),
+    workers: Optional[int] = typer.Option(None, min=1, help="Parallel workers (default: up to 4 CPUs)."),
     backend: str = typer.Option("local", help="local (processes) or ray."),
-    ray_address: Optional[str] = typer.Option(None),
+    ray_address: Optional[str] = typer.Option(None, help="Ray cluster address (default: start a local instance)."),
     db: str = typer.Option(_DEFAULT_DB, help=_DB_HELP),
     env_opt: list[str] = typer.Option(None, "--env-opt", help="Env kwarg key=value, e.g. max_plies=200."),
     name: Optional[str] = typer.Option(None, help="A name stored with the games."),
-    show: bool = typer.Option(True, "--show/--no-show"),
+    show: bool = typer.Option(True, "--show/--no-show", help="Print the ratings afterwards."),
 ):
     """Round-robin games between agents, colours alternated; OpenSkill and Bradley-Terry ratings."""
     from palaestra.leaderboard.report import print_summary, summarize
@@ -101,11 +112,13 @@ def tournament_cmd(
     from palaestra.leaderboard.tournament import tournament
 
     if backend not in ("local", "ray"):
-        raise typer.BadParameter(f"--backend {backend!r}: use local or ray.")
+        fail(f"--backend {backend!r}: use local or ray.")
     specs = _agents(agents, None)
     if len(specs) < 2:
-        raise typer.BadParameter("a tournament needs at least two agents.")
+        fail("a tournament needs at least two agents.", "e.g. --agent random --agent mcts50=mcts[simulations=50]")
     _check_envs([env])
+    _check_game(env, parse_opts(env_opt, "--env-opt"))
+    writable_file(db, "result store")
     store = ResultStore(db)
     report = tournament(specs, EnvSpec(env, parse_opts(env_opt)), games, seed, store, workers, backend, ray_address,
                         name, progress=True, console=console)
@@ -140,17 +153,18 @@ def leaderboard_cmd(
         raise typer.Exit(1)
     summary = summarize(ResultStore(db), env or None, bootstrap=bootstrap, seed=seed)
     print_summary(summary, console)
+    if screenshot and not html:
+        fail("--screenshot needs --html PATH (the page to photograph).")
     if html:
         from palaestra.leaderboard.html import write_html
 
+        writable_file(html, "HTML page")
         path = write_html(summary, html)
         console.print(f"HTML leaderboard: [bold]{path}[/]")
         if screenshot:
             from palaestra.leaderboard.html import screenshot as shoot
 
             console.print(f"Screenshot: [bold]{shoot(path, screenshot)}[/]")
-    elif screenshot:
-        raise typer.BadParameter("--screenshot needs --html PATH (the page to photograph).")
 
 
 def register(app: typer.Typer) -> None:

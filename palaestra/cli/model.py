@@ -9,11 +9,11 @@ model_app = typer.Typer(help="Local language models: build the offline tiny mode
 
 @model_app.command("tiny")
 def tiny(
-    out_dir: str = typer.Argument(..., help="folder to write the model and tokenizer to"),
+    out_dir: str = typer.Argument(..., metavar="OUT_DIR", help="folder to write the model and tokenizer to"),
     seed: int = typer.Option(0, help="seed of the weights and the synthetic corpus"),
     vocab_size: int = typer.Option(2048, help="byte-level BPE vocabulary size"),
-    n_layer: int = typer.Option(2),
-    n_embd: int = typer.Option(64),
+    n_layer: int = typer.Option(2, help="transformer layers"),
+    n_embd: int = typer.Option(64, help="embedding width"),
     train_steps: int = typer.Option(0, help="warm-up training steps on the local corpus (0: random weights)"),
 ):
     """Write a tiny GPT-2-style model + BPE tokenizer (with a chat template) to OUT_DIR."""

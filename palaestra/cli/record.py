@@ -9,7 +9,7 @@ from typing import Optional
 
 import typer
 
-from ._common import console, parse_opts
+from ._common import ENV_ID, check_env_id, console, fail, make_agent, make_env, parse_opts
 
 
 def _stamp() -> str:
@@ -23,17 +23,8 @@ def _who() -> str:
         return "anonymous"
 
 
-def _check_id(env_id: str) -> None:
-    import gymnasium as gym
-
-    import palaestra  # noqa: F401
-
-    if env_id not in gym.registry:
-        raise typer.BadParameter(f"unknown env id {env_id!r}; `palaestra list` shows the ids.")
-
-
 def play(
-    env_id: str = typer.Argument(..., help="An env id, e.g. palaestra/ConnectFour-v0"),
+    env_id: str = typer.Argument(..., metavar=ENV_ID, help="An env id, e.g. palaestra/ConnectFour-v0 (`palaestra list`)."),
     ui: str = typer.Option("terminal", help="terminal or web (a page served on 127.0.0.1)."),
     name: Optional[str] = typer.Option(None, help="Your name in the recording (agent = human:<name>)."),
     record: bool = typer.Option(True, "--record/--no-record", help="Record the episodes (default: yes)."),
@@ -46,9 +37,11 @@ def play(
     """Play an env yourself (against the default opponent in games); recorded by default."""
     from palaestra.play.terminal import default_folder
 
-    _check_id(env_id)
+    check_env_id(env_id)
     name = name or _who()
     folder = None
+    if ui not in ("terminal", "web"):
+        fail(f"--ui {ui!r}: use terminal or web.")
     if record:
         folder = out or default_folder(env_id, f"human-{name}")
     if ui == "terminal":
@@ -62,13 +55,13 @@ def play(
         serve(env_id, name=name, env_kwargs=parse_opts(env_opt), record_to=folder, seed=seed,
               port=port, open_browser=open_browser)
     else:
-        raise typer.BadParameter(f"--ui {ui!r}: use terminal or web")
+        fail(f"--ui {ui!r}: use terminal or web.")
 
 
 def record(
-    env_id: str = typer.Argument(..., help="An env id, e.g. palaestra/ConnectFour-v0"),
+    env_id: str = typer.Argument(..., metavar=ENV_ID, help="An env id, e.g. palaestra/ConnectFour-v0 (`palaestra list`)."),
     agent: str = typer.Option("random", help="Agent name (see palaestra.agents.registry())."),
-    episodes: int = typer.Option(10, min=1),
+    episodes: int = typer.Option(10, min=1, help="Number of episodes to record."),
     out: Optional[Path] = typer.Option(None, help="Recording folder (default recordings/<Env>/<agent>-<time>)."),
     seed: int = typer.Option(0, help="Episode i uses seed + i."),
     agent_opt: list[str] = typer.Option(None, "--agent-opt", help="Agent option key=value (repeatable)."),
@@ -76,20 +69,22 @@ def record(
     text: Optional[bool] = typer.Option(None, "--text/--native", help="Language or native view (default: the agent's)."),
 ):
     """Record N episodes of an agent (with a progress bar) into a recording folder."""
-    import gymnasium as gym
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from palaestra.agents import make
     from palaestra.play.terminal import default_folder
     from palaestra.runner import run_episode
     from palaestra.wrappers import RecordEpisodes
 
-    _check_id(env_id)
-    bot = make(agent, **parse_opts(agent_opt))
+    check_env_id(env_id)
+    bot = make_agent(agent, parse_opts(agent_opt, "--agent-opt"))
     use_text = getattr(bot, "prefers_text", False) if text is None else text
     folder = out or default_folder(env_id, f"{agent}-{_stamp()}")
-    env = RecordEpisodes(gym.make(env_id, text=use_text, **parse_opts(env_opt)), folder,
-                         agent_name=getattr(bot, "name", agent) or agent)
+    inner = make_env(env_id, text=use_text, **parse_opts(env_opt, "--env-opt"))
+    try:
+        env = RecordEpisodes(inner, folder, agent_name=getattr(bot, "name", agent) or agent)
+    except (ValueError, RuntimeError) as err:
+        inner.close()
+        fail(f"cannot record into {str(folder)!r}: {err}", "Give another folder with --out.")
     wins = 0
     try:
         with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -104,7 +99,7 @@ def record(
                   f"(`palaestra recordings {folder}`, `palaestra export {folder} --to hf --out DIR`)")
 
 
-def recordings(path: Path = typer.Argument(Path("recordings"), help="A recording folder, or a folder above several.")):
+def recordings(path: Path = typer.Argument(Path("recordings"), metavar="PATH", help="A recording folder, or a folder above several.")):
     """Statistics of recordings: episodes, success rate, returns, lengths, agents."""
     from rich.table import Table
 
@@ -151,7 +146,7 @@ def recordings(path: Path = typer.Argument(Path("recordings"), help="A recording
 
 
 def export(
-    path: Path = typer.Argument(..., help="A recording folder (or a folder above several)."),
+    path: Path = typer.Argument(..., metavar="PATH", help="A recording folder (or a folder above several)."),
     to: str = typer.Option("hf", help="hf (Hugging Face datasets) or minari."),
     out: Path = typer.Option(..., help="Output folder (hf: save_to_disk folder; minari: MINARI_DATASETS_PATH)."),
     per: str = typer.Option("step", help="hf: one row per step or per episode."),
@@ -161,7 +156,9 @@ def export(
 ):
     """Export recordings to a Hugging Face dataset (Arrow/Parquet) or a Minari dataset."""
     if not path.exists():
-        raise typer.BadParameter(f"{path} does not exist")
+        fail(f"{str(path)!r} does not exist.", "Give a recording folder (palaestra record ... --out DIR).")
+    if to not in ("hf", "minari"):
+        fail(f"--to {to!r}: use hf or minari.")
     if to == "hf":
         from palaestra.recordings.export import export_hf
 
@@ -176,14 +173,16 @@ def export(
             env = read_meta(path).get("env_id", "palaestra/env").split("/")[-1].lower()
             stem = "".join(c if c.isalnum() else "-" for c in path.resolve().name.lower()).strip("-") or "recording"
             dataset_id = f"palaestra/{env.rsplit('-v', 1)[0]}/{stem}-v0"
-        ds, report = to_minari(path, dataset_id, out=out)
+        try:
+            ds, report = to_minari(path, dataset_id, out=out)
+        except (ValueError, FileExistsError) as err:
+            fail(f"cannot export to Minari dataset {dataset_id!r} in {str(out)!r}: {err}",
+                 "Choose another --dataset-id or --out, or delete the existing dataset.")
         console.print(f"Minari dataset [bold]{dataset_id}[/] in {out}: {report['episodes']} episodes, "
                       f"{ds.total_steps} steps (load with MINARI_DATASETS_PATH={out} minari.load_dataset('{dataset_id}'))")
         if report["skipped_episodes"] or report["skipped_invalid_steps"]:
             console.print(f"[yellow]left out {report['skipped_episodes']} episodes ended by invalid text and "
                           f"{report['skipped_invalid_steps']} refused text steps (no native counterpart)[/]")
-    else:
-        raise typer.BadParameter(f"--to {to!r}: use hf or minari")
 
 
 def register(app: typer.Typer) -> None:

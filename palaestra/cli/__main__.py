@@ -1,0 +1,5 @@
+"""``python -m palaestra.cli``: the same as the ``palaestra`` command."""
+
+from palaestra.cli import main
+
+main()
