@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
-import time
 from typing import Optional
 
 import typer
@@ -113,56 +112,19 @@ def run(
 
 
 def demo(
-    simulations: int = typer.Option(300, help="MCTS simulations per move."),
-    delay: float = typer.Option(0.25, help="Seconds between moves."),
-    seed: int = typer.Option(0, help="Seed of the game."),
+    simulations: int = typer.Option(200, help="MCTS simulations per move in the game."),
+    games: int = typer.Option(12, min=1, help="Seeded games per agent on the closing leaderboard."),
+    out: Optional[str] = typer.Option(None, help="Folder for the recordings (default recordings/demo-<time>)."),
+    seed: int = typer.Option(0, help="Seed of every episode."),
 ):
-    """Watch MCTS play random at Connect Four, move by move; then see every env."""
-    import gymnasium as gym
-    from rich.panel import Panel
+    """A one-minute tour: an episode in each domain, recorded, then a small leaderboard."""
+    from palaestra.demo import run_demo
 
-    import palaestra  # noqa: F401
+    if out is not None:
+        from ._common import writable_file
 
-    console.rule("[bold]palaestra demo: MCTS (x) against random (o) at Connect Four")
-    env = gym.make("palaestra/ConnectFour-v0", opponent="random", agent_player=0)
-    try:
-        from palaestra.agents import make
-
-        agent = make("mcts", simulations=simulations, seed=seed)
-        who = f"palaestra MCTSAgent, {simulations} simulations"
-    except ValueError:
-        agent = None
-        who = "OpenSpiel MCTS"
-    console.print(f"x: {who}. o: uniformly random legal moves. Each move is x's, then o's reply.")
-    obs, info = env.reset(seed=seed)
-    base = env.unwrapped
-    if agent is not None:
-        agent.reset(env)
-    colours = {"x": "[bold red]●[/]", "o": "[bold yellow]●[/]", "": "[dim]·[/]"}
-    move = 0
-    while True:
-        board = "\n".join(" ".join(colours[c] for c in row) for row in base.ui_state()["cells"])
-        board += "\n" + " ".join(str(i) for i in range(1, 8))
-        console.print(Panel(board, title="start" if move == 0 else f"after move {move}", expand=False))
-        if agent is not None:
-            action = agent.act(obs, info)
-        else:
-            from palaestra.envs.games.opponents import MCTSOpponent
-
-            action = MCTSOpponent(simulations).choose(base, base._state, base._rng)
-        obs, reward, term, trunc, info = env.step(action)
-        move += 1
-        time.sleep(delay)
-        if term or trunc:
-            board = "\n".join(" ".join(colours[c] for c in row) for row in base.ui_state()["cells"])
-            console.print(Panel(board, title="final", expand=False))
-            console.print(f"[bold]Result for MCTS: {info['outcome']}[/] in {info['plies']} plies.")
-            break
-    env.close()
-    console.rule("Every env in palaestra")
-    list_envs(domain=None)
-    console.print("Next: [bold]palaestra play palaestra/ConnectFour-v0[/] to play yourself, "
-                  "[bold]palaestra run palaestra/Chess-v0 --agent random --episodes 5[/] to run an agent.")
+        writable_file(f"{out}/x", "recording folder")
+    run_demo(out, seed=seed, simulations=simulations, games=games, console=console)
 
 
 def register(app: typer.Typer) -> None:
