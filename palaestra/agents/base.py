@@ -66,6 +66,8 @@ _BUILTIN: dict[str, str] = {
     "human": "palaestra.agents.human:HumanAgent",
     "llm": "palaestra.agents.llm_agent:LLMAgent",
     "mcts": "palaestra.agents.mcts:MCTSAgent",
+    "mcts-value": "palaestra.agents.value_search:value_mcts",
+    "beam": "palaestra.agents.value_search:BeamSearchAgent",
     "best-of-n": "palaestra.agents.best_of_n:BestOfNAgent",
     "sb3": "palaestra.agents.sb3:SB3Agent",
     "stockfish": "palaestra.leaderboard.reference:StockfishAgent",
