@@ -37,7 +37,7 @@ class ValueReport:
     heldout_pairs: int = 0
     ranking_accuracy: float | None = None  # held-out pairs ordered as the search ordered them
     calibration: list[dict] = field(default_factory=list)  # bins of prediction: mean predicted vs mean target
-    epochs: int = 0
+    epochs: int = 0  # the epoch whose weights were kept (early stopping)
     train_loss: float | None = None
 
     def lines(self) -> list[str]:
@@ -251,9 +251,15 @@ class TextValueModel(ValueModel):
 # ---- training ---------------------------------------------------------------------------------
 def train_value(data: ValueData, model: ValueModel | None = None, *, heldout: ValueData | None = None,
                 epochs: int = 30, lr: float = 1e-3, batch_size: int = 128, pair_weight: float = 0.5,
-                seed: int = 0) -> tuple[ValueModel, ValueReport]:
+                weight_decay: float = 1e-4, val_fraction: float = 0.1, seed: int = 0) -> tuple[ValueModel, ValueReport]:
     """Fit ``model`` (a :class:`NativeValueNet` sized to the data by default) on ``data``;
-    with ``heldout`` (e.g. ``data.split()``'s second half) report how it generalises."""
+    with ``heldout`` (e.g. ``data.split()``'s second half) report how it generalises.
+
+    ``val_fraction`` of the training episodes are set aside for early stopping: the
+    weights of the epoch with the lowest validation error are kept (search labels are
+    noisy, and a value net memorises them fast)."""
+    import copy
+
     import torch
 
     if len(data) == 0:
@@ -262,14 +268,19 @@ def train_value(data: ValueData, model: ValueModel | None = None, *, heldout: Va
     torch.manual_seed(seed)
     if model is None:
         model = NativeValueNet(int(np.asarray(data.x[0]).size), seed=seed)
+    full = data
+    val = None
+    if val_fraction > 0 and len(set(data.episode)) >= 5:
+        data, val = data.split(val_fraction, seed=seed + 1)
     rng = np.random.default_rng(seed)
     y = torch.as_tensor(np.asarray(data.y, dtype=np.float32))
     w = np.asarray(data.w, dtype=np.float32)
     w = torch.as_tensor(w / w.mean())
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
     n, last = len(data), None
+    best = (float("inf"), None, 0)
     model.train_mode(True)
-    for _ in range(int(epochs)):
+    for epoch in range(int(epochs)):
         order = rng.permutation(n)
         total = 0.0
         for start in range(0, n, batch_size):
@@ -287,13 +298,33 @@ def train_value(data: ValueData, model: ValueModel | None = None, *, heldout: Va
             opt.step()
             total += float(loss.detach()) * len(idx)
         last = total / n
+        if val is not None and len(val):
+            model.train_mode(False)
+            err = float(np.average((model.predict(val.x) - np.asarray(val.y)) ** 2, weights=val.w))
+            model.train_mode(True)
+            if err < best[0]:
+                best = (err, copy.deepcopy(_state(model)), epoch + 1)
     model.train_mode(False)
+    if best[1] is not None:
+        _load_state(model, best[1])
     report = evaluate_value(model, heldout) if heldout is not None else ValueReport()
-    report.examples, report.epochs, report.train_loss = n, int(epochs), last
+    report.examples, report.epochs, report.train_loss = len(full), best[2] or int(epochs), last
     if heldout is not None and len(heldout):
-        mean = float(np.mean(data.y))
+        mean = float(np.mean(full.y))
         report.baseline_mse = float(np.mean((np.asarray(heldout.y) - mean) ** 2))
     return model, report
+
+
+def _state(model) -> dict:
+    return {k: v.detach().clone() for k, v in enumerate(model.parameters())}
+
+
+def _load_state(model, state: dict) -> None:
+    import torch
+
+    with torch.no_grad():
+        for k, p in enumerate(model.parameters()):
+            p.copy_(state[k])
 
 
 def evaluate_value(model: ValueModel, data: ValueData, bins: int = 5) -> ValueReport:
