@@ -107,17 +107,17 @@ def test_perturbed_answers_score_zero(single_env):
     assert all(n > 100 for n in checked.values()), checked
 
 
-def test_irrelevance_needs_an_explicit_abstention(single_env):
+def test_strict_irrelevance_needs_an_explicit_abstention(single_env):
     env = single_env
     tid = next(t for t in env.task_ids if env.entries[t]["category"] == "irrelevance")
     env.reset(options={"task": tid})
     doc = env.entries[tid]["function"][0]
     _, reward, term, _, info = env.step({"name": doc["name"], "arguments": {}})
     assert term and reward == 0.0
-    # malformed output is an invalid action (explained, nothing judged), never an abstention
+    # strict protocol: malformed output is an invalid action (explained, nothing judged), never an abstention
     import gymnasium as gym
 
-    tenv = gym.make("palaestra/BFCL-v0", category="irrelevance", text=True)
+    tenv = gym.make("palaestra/BFCL-v0", category="irrelevance", protocol="strict", text=True)
     tenv.reset(options={"task": tid})
     _, reward, term, trunc, info = tenv.step(doc["name"] + "(x=")
     assert "invalid_action" in info and not term and reward == 0.0 and "success" not in info
@@ -233,14 +233,23 @@ def test_multi_turn_wrong_moves_fail_the_turn(multi_env):
     wrong = [plan[0], {"name": "mkdir", "arguments": {"dir_name": "tmp_other"}}, plan[2], {"answer": "done"}]
     reward, info = _run(env, tid, wrong)
     assert reward == 0.0 and info["verdict"]["error_type"] == "multi_turn:instance_state_mismatch"
-    # miss_func: calling in the turn whose function is missing fails the entry
+    # miss_func: a call in the turn whose function is missing. BFCL's shipped evaluator
+    # runs it and judges the later turns only: the episode goes on
     tid = "multi_turn_miss_func_0"
     plan = _oracle(env, tid)
     answers = [i for i, a in enumerate(plan) if "answer" in a]
     prefix = plan[: answers[1] + 1]  # turns 0 and 1 done right
     sneaky = prefix + [{"name": "sort", "arguments": {"file_name": "final_report.pdf"}}, {"answer": "sorted"}]
-    reward, info = _run(env, tid, sneaky)
-    assert reward == 0.0 and "irrelevance" in info["verdict"]["error_type"]
+    env.reset(options={"task": tid})
+    for action in sneaky:
+        _, reward, term, trunc, info = env.step(action)
+    assert not term and not trunc and "verdict" not in info and info["turn"] == 3
+    # the strict protocol fails the entry at that turn
+    from palaestra.envs.tools.bfcl.env import BFCLEnv
+
+    strict = BFCLEnv(category="multi_turn_miss_func", protocol="strict")
+    reward, info = _run(strict, tid, sneaky)
+    assert reward == 0.0 and "irrelevance" in info["verdict"]["error_type"] and info["protocol"] == "strict"
 
 
 def test_multi_turn_snapshot_restores_the_api_instances(multi_env):
@@ -266,7 +275,7 @@ def test_multi_turn_snapshot_restores_the_api_instances(multi_env):
 def test_python_call_lists_through_the_text_view_score_like_json():
     import gymnasium as gym
 
-    env = gym.make("palaestra/BFCL-v0", category="parallel_multiple", text=True)
+    env = gym.make("palaestra/BFCL-v0", category="parallel_multiple", protocol="strict", text=True)
     base = env.unwrapped
     for seed in range(5):
         env.reset(seed=seed)

@@ -4,17 +4,38 @@ from __future__ import annotations
 
 import json
 
-from palaestra.core import Task
+from palaestra.core import InvalidAction, Task
 
-from ..base import ToolEnvBase
-from ..calls import GRAMMAR, MAX_CALLS, calls_of
+from ..base import ToolCallSpace, ToolEnvBase
+from ..calls import GRAMMAR, MAX_CALLS, _canonical_call, calls_of
 from ..schema import bfcl_tool
 from . import data
 from .checker import check
+from .decoder import MAX_REPLY, DecodeError, decode, execution_calls
 from .multi_turn import APIWorld, missing_results, parse_ground_truth, state_differences
+
+#: ``"bfcl"``: BFCL's protocol (its decoder, one reply per single-turn entry, first-fit
+#: parallel matching, the shipped evaluator's multi-turn rules); ``"strict"``: palaestra's
+#: stricter reading (explained refusals of malformed replies that can be retried, an
+#: explicit abstention on irrelevance entries, no call in a turn whose ground truth is
+#: empty, any-order parallel matching). Results of the two are never comparable.
+PROTOCOLS = ("bfcl", "strict")
+MAX_REPLY_CALLS = 1000  # calls in one native action under protocol="bfcl" (text is bounded by MAX_REPLY)
 
 ADDED_FUNCTIONS_PROMPT = "I have updated some more functions you can choose from. What about now?"
 MAX_STEPS_PER_TURN = 20  # BFCL's own limit of inference steps in one turn
+
+
+class BFCLActionSpace(ToolCallSpace):
+    """``ToolCallSpace`` plus ``{"reply": text}``: a model's raw reply, decoded by BFCL's decoder."""
+
+    def contains(self, x) -> bool:
+        if isinstance(x, dict) and set(x) == {"reply"}:
+            return isinstance(x["reply"], str)
+        return super().contains(x)
+
+    def __repr__(self) -> str:
+        return "BFCLActionSpace()"
 
 
 def _oracle(env) -> list:
@@ -32,52 +53,78 @@ class BFCLEnv(ToolEnvBase):
     """BFCL v4 entries (the data ``bfcl-eval`` ships) as episodes, judged by BFCL's rules.
 
     ## Description
-    Single-turn categories (``simple``, ``multiple``, ``parallel``,
-    ``parallel_multiple``, ``irrelevance`` and the ``live_*`` ones): the user's request
-    and the functions (in ``instructions``); one action, judged by BFCL's AST rules
-    (:mod:`palaestra.envs.tools.bfcl.checker`). Irrelevance entries want no call: a
-    final answer. A malformed action is an invalid action (explained, state unchanged),
-    never a correct abstention (BFCL issue #443).
+    By default (``protocol="bfcl"``) the env follows BFCL's protocol for a prompting
+    model, so its success rate is comparable with the BFCL leaderboard's:
 
-    Multi-turn categories (``multi_turn_base``, ``multi_turn_miss_func``,
-    ``multi_turn_miss_param``, ``multi_turn_long_context``): the functions of BFCL's
-    executable API classes, started from the entry's ``initial_config``. Each user turn
-    the agent calls functions (they run on the episode's instances) and ends the turn
-    with a final answer; the turn is then judged as BFCL does: the instances' public
-    state equals the ground truth's, the ground truth's results are among the agent's
-    results, and turns whose ground truth is empty (a missing function or parameter)
-    must have no call.
+    - the model's reply is text (the text view sends it as ``{"reply": text}``) decoded
+      by BFCL's default decoder (:mod:`palaestra.envs.tools.bfcl.decoder`): a Python list
+      of calls with keyword arguments, ``[f(a=1), g(b="x")]``; what BFCL's decoder
+      refuses (JSON, a fenced block with a language tag, prose) decodes to nothing;
+    - single-turn entries take exactly one reply: it is judged and the episode ends.
+      ``simple``/``multiple``/``parallel*``/``live_*``: BFCL's ``ast_checker`` rules
+      (:mod:`palaestra.envs.tools.bfcl.checker`, first-fit parallel matching);
+      ``irrelevance``/``live_irrelevance``: passes when the reply decodes to no call
+      (prose, ``[]``, anything undecodable); ``live_relevance``: passes when it decodes
+      to at least one call;
+    - multi-turn entries (``multi_turn_base``, ``_miss_func``, ``_miss_param``,
+      ``_long_context``): the functions of BFCL's executable API classes, started from
+      the entry's ``initial_config``. Each reply that decodes to calls runs them and the
+      turn goes on; a reply that decodes to no call (prose, ``[]``) ends the turn, which
+      is then judged as BFCL's shipped evaluator does (``multi_turn_checker``): turns
+      with ground truth must have had calls, the instances' public state must equal the
+      ground truth's and the ground truth's results must be among the model's results
+      so far; calls in a turn whose ground truth is empty run but are not judged. More
+      than 20 call steps in one turn ends the entry as a failure (BFCL's force quit).
+
+    ``protocol="strict"`` is palaestra's stricter reading, for training: a malformed
+    reply is an invalid action (explained; the text view lets the model try again, up
+    to its ``max_invalid``), accepted forms are wider (JSON calls, positional arguments,
+    one fenced block), an irrelevance entry needs an explicit final answer, a call in a
+    turn whose ground truth is empty fails the entry, parallel calls are matched in any
+    order, and a turn is ended by a final answer only (``{"answer": ...}``, ``answer:
+    ...``). ``info["protocol"]`` names the protocol on every step; results under the two
+    must never be mixed.
 
     ## Action Space
-    ``ToolCallSpace``: ``{"name": f, "arguments": {...}}``, a list of calls (parallel),
-    or ``{"answer": text}``. Text: JSON, Python call syntax ``f(a=1)`` or a list
-    ``[f(a=1), g(b=2)]`` (BFCL's prompt format), or ``answer: ...``. Calls are not checked
-    against the schema before judging: that is the benchmark's job.
+    ``BFCLActionSpace``: ``{"reply": text}`` (a raw model reply, decoded as above under
+    ``"bfcl"``, parsed by palaestra's parser under ``"strict"``), a call
+    ``{"name": f, "arguments": {...}}``, a list of calls, or ``{"answer": text}`` (a
+    reply with no call). The text view sends every text as ``{"reply": text}``.
 
     ## Observation Space
     ``FreeText``: the conversation (user turns, calls, results).
 
     ## Rewards
-    1.0 when the entry passes BFCL's check (single-turn: the one action; multi-turn:
+    1.0 when the entry passes BFCL's check (single-turn: the one reply; multi-turn:
     every turn), else 0.0, given when the episode ends; ``info["verdict"]`` says why.
 
     ## Episode End
-    Single-turn: after one valid action. Multi-turn: after the last turn, or at the
-    first failed turn; truncated after 20 steps in one turn (BFCL's limit).
+    Single-turn: after one reply (``"strict"``: after one valid action). Multi-turn:
+    after the last turn, or at the first failed turn; after 20 call steps in one turn
+    (``"strict"``: truncated after 20 steps in one turn).
 
     ## Arguments
     ``category``: a category, a comma list, or a group (``single_turn``, ``non_live``,
-    ``live``, ``multi_turn``, ``all``); default ``simple``. ``result_limit``:
-    characters of a result shown in the observation (the transcript keeps all).
-    ``render_mode``: ``"ansi"`` or None. Needs ``bfcl-eval`` (``pip install --no-deps
-    bfcl-eval``).
+    ``live``, ``multi_turn``, ``all``); default ``simple``. ``protocol``: ``"bfcl"``
+    (default) or ``"strict"``. ``result_limit``: characters of a result shown in the
+    observation (the transcript keeps all). ``render_mode``: ``"ansi"`` or None. Needs
+    ``bfcl-eval`` (``pip install --no-deps bfcl-eval``).
 
     ## Version History
-    - v0: first version (BFCL v4 data of bfcl-eval; Python categories).
+    - v0: BFCL v4 data of bfcl-eval; Python categories; ``protocol="bfcl"`` by default
+      (the earlier behaviour is ``protocol="strict"``).
     """
 
-    def __init__(self, category="simple", result_limit: int = 20_000, render_mode: str | None = None):
+    reward_access = "hidden"  # the reward reads BFCL's possible answers and ground truth
+
+    def __init__(self, category="simple", protocol: str = "bfcl", result_limit: int = 20_000,
+                 render_mode: str | None = None):
         super().__init__(max_steps=MAX_STEPS_PER_TURN, render_mode=render_mode)
+        if protocol not in PROTOCOLS:
+            raise ValueError(f"protocol={protocol!r}: use 'bfcl' (BFCL's own protocol, the default) or 'strict' "
+                             "(palaestra's stricter reading with retries).")
+        self.protocol = protocol
+        self.action_space = BFCLActionSpace()
         self.categories = tuple(data.expand(category))
         self.entries = data.entry_index(self.categories)
         self.task_ids = list(self.entries)
@@ -90,7 +137,7 @@ class BFCLEnv(ToolEnvBase):
         self._reset_episode()
 
     def _reset_episode(self):
-        self._turn, self._turn_steps, self._turn_calls = 0, 0, 0
+        self._turn, self._turn_steps, self._turn_calls, self._call_steps = 0, 0, 0, 0
         self._results: list[str] = []
         self._verdicts: list[dict] = []
         self._messages, self._steps, self._calls = [], 0, 0
@@ -110,6 +157,8 @@ class BFCLEnv(ToolEnvBase):
         return self._instructions_text
 
     def _instructions(self) -> str:
+        if self.protocol == "bfcl":
+            return _bfcl_system_prompt(self._functions)
         lines = [
             "You are given a request and a set of functions (BFCL v4). Call the functions that fulfil the "
             "request, with the right arguments.",
@@ -122,6 +171,57 @@ class BFCLEnv(ToolEnvBase):
             lines += ["", "Functions (BFCL format):"]
             lines += [json.dumps(f, ensure_ascii=False) for f in self._functions]
         return "\n".join(lines)
+
+    # ---- actions ---------------------------------------------------------------------------
+    def parse_action(self, text: str):
+        """Under ``"bfcl"`` every text is a reply (``{"reply": text}``), judged as BFCL would;
+        under ``"strict"`` palaestra's parser reads it and refuses malformed text."""
+        if self.protocol == "bfcl":
+            if not isinstance(text, str):
+                raise InvalidAction(f"a reply is text; got {type(text).__name__}.")
+            return {"reply": text}
+        return super().parse_action(text)
+
+    def format_action(self, action) -> str:
+        """Text of a native action: the reply itself, or BFCL's Python call list."""
+        if isinstance(action, dict) and set(action) == {"reply"}:
+            return action["reply"]
+        if self.protocol == "bfcl":
+            if isinstance(action, dict) and "answer" in action:
+                return str(action["answer"])
+            calls = calls_of(action if isinstance(action, (dict, list)) else list(action))
+            return "[" + ", ".join(_python_call_text(c) for c in (_canonical_call(c) for c in calls)) + "]"
+        return super().format_action(action)
+
+    def _begin_step(self, action):
+        if isinstance(action, dict) and "reply" in action:
+            if self._ended:
+                raise InvalidAction("the episode is over; call reset() to start a new one.")
+            if self.task is None:
+                raise InvalidAction("call reset() before step().")
+            if set(action) != {"reply"} or not isinstance(action["reply"], str):
+                raise InvalidAction('a reply is {"reply": "<text>"} and nothing else.')
+            if self.protocol == "bfcl":
+                return {"reply": action["reply"]}
+            action = super().parse_action(action["reply"])
+        if self.protocol == "bfcl" and isinstance(action, (list, tuple)) and len(action) > MAX_CALLS:
+            if self._ended or self.task is None:
+                return super()._begin_step(action)
+            if len(action) > MAX_REPLY_CALLS:
+                raise InvalidAction(f"{len(action)} calls in one action; at most {MAX_REPLY_CALLS}.")
+            return [_canonical_call(c) for c in action]
+        return super()._begin_step(action)
+
+    def _decoded(self, action) -> tuple[list[dict] | None, str]:
+        """(BFCL's decoded calls or None when the reply does not decode, the decode error)."""
+        if "reply" in action if isinstance(action, dict) else False:
+            try:
+                return decode(action["reply"]), ""
+            except DecodeError as exc:
+                return None, str(exc)
+        if isinstance(action, dict) and "answer" in action:
+            return None, "a final answer (no call)"
+        return [{c["name"]: c["arguments"]} for c in calls_of(action)], ""
 
     def _sample_tools(self) -> list:
         return [(d["name"], bfcl_tool(d).parameters) for d in self._functions]
@@ -190,30 +290,95 @@ class BFCLEnv(ToolEnvBase):
         self._steps += 1
         self._turn_steps += 1
         self._actions.append(action)
-        is_answer = isinstance(action, dict) and "answer" in action
         if not self.multi_turn:
-            return self._single_turn(action, is_answer)
+            return self._single_turn(action)
+        if self.protocol == "bfcl":
+            return self._multi_turn_bfcl(action)
         reward, terminated, truncated = 0.0, False, False
-        if is_answer:
+        if isinstance(action, dict) and "answer" in action:
             self._say("answer", action["answer"])
             reward, terminated = self._close_turn()
         else:
             for c in self._log_calls(action):
-                result = self.world.call(c["name"], c["arguments"])
-                self._results.append(result)
-                self._calls += 1
-                self._turn_calls += 1
-                self._say("tool", result, name=c["name"])
+                self._run_call(c["name"], c["arguments"])
             if self._turn_steps >= MAX_STEPS_PER_TURN:
                 self._end(False, {"valid": False, "turn": self._turn, "error_type": "multi_turn:force_terminated",
                                   "error": f"more than {MAX_STEPS_PER_TURN} steps in one turn"})
                 truncated = True
         return self.render_text(), reward, terminated, truncated, self._info()
 
-    def _single_turn(self, action, is_answer):
+    def _run_call(self, name: str, arguments: dict, runnable: bool = True):
+        if not runnable:
+            result = ("Error during execution: an argument reads as a nested function call, which palaestra "
+                      "does not run")
+        else:
+            result = self.world.call(name, arguments)
+        self._results.append(result)
+        self._calls += 1
+        self._turn_calls += 1
+        self._say("tool", result, name=name)
+
+    def _multi_turn_bfcl(self, action):
+        """BFCL's inference loop: calls run and the turn goes on; a reply without calls ends it."""
+        calls = None
+        if isinstance(action, dict) and "reply" in action:
+            try:
+                calls = execution_calls(decode(action["reply"]))
+            except DecodeError:
+                calls = None
+            if calls:
+                self._say("call", action["reply"].strip("`\n "))
+            else:
+                self._say("answer", action["reply"])
+        elif isinstance(action, dict) and "answer" in action:
+            self._say("answer", action["answer"])
+        else:
+            calls = [(c["name"], c["arguments"], True) for c in self._log_calls(action)]
+        if not calls:
+            reward, terminated = self._close_turn()
+            return self.render_text(), reward, terminated, False, self._info()
+        for name, arguments, runnable in calls:
+            self._run_call(name, arguments, runnable)
+        self._call_steps += 1
+        if self._call_steps > MAX_STEPS_PER_TURN:
+            self._end(False, {"valid": False, "turn": self._turn, "error_type": "multi_turn:force_terminated",
+                              "error": f"more than {MAX_STEPS_PER_TURN} steps with calls in one turn"})
+            return self.render_text(), 0.0, True, False, self._info()
+        return self.render_text(), 0.0, False, False, self._info()
+
+    def _single_turn(self, action):
         e = self.entry
         category = e["category"]
-        if is_answer:
+        if self.protocol == "strict":
+            return self._single_turn_strict(action)
+        decoded, why = self._decoded(action)
+        if isinstance(action, dict) and "reply" in action:
+            self._say("call" if decoded else "answer", action["reply"])
+        elif decoded is None:
+            self._say("answer", action["answer"])
+        else:
+            self._log_calls(action)
+        self._calls = len(decoded or [])
+        if "relevance" in category:  # BFCL: a reply that does not decode, or decodes to [], has no call
+            has_call = bool(decoded)
+            if "irrelevance" in category:
+                verdict = {"valid": not has_call, "error_type": "" if not has_call else "irrelevance_error:decoder_success",
+                           "error": "" if not has_call else "a function was called where none fits"}
+            else:
+                verdict = {"valid": has_call, "error_type": "" if has_call else "relevance_error:decoder_failed",
+                           "error": "" if has_call else "no function was called"}
+        elif decoded is None:
+            verdict = {"valid": False, "error_type": "ast_decoder:decoder_failed",
+                       "error": f"the reply is not a list of calls in BFCL's format: {why}"}
+        else:
+            verdict = check(e["function"], decoded, e["ground_truth"], category, matching="first_fit")
+        self._end(verdict["valid"], verdict)
+        return self.render_text(), (1.0 if verdict["valid"] else 0.0), True, False, self._info()
+
+    def _single_turn_strict(self, action):
+        e = self.entry
+        category = e["category"]
+        if isinstance(action, dict) and "answer" in action:
             self._say("answer", action["answer"])
         else:
             self._log_calls(action)
@@ -229,7 +394,7 @@ class BFCLEnv(ToolEnvBase):
             verdict = {"valid": False, "error_type": "no_call", "error": "a final answer where a call was expected"}
         else:
             model = [{c["name"]: c["arguments"]} for c in calls]
-            verdict = check(e["function"], model, e["ground_truth"], category)
+            verdict = check(e["function"], model, e["ground_truth"], category, matching="perfect")
         self._end(verdict["valid"], verdict)
         return self.render_text(), (1.0 if verdict["valid"] else 0.0), True, False, self._info()
 
@@ -240,7 +405,7 @@ class BFCLEnv(ToolEnvBase):
                          for c in (parse_ground_truth(t, self.truth) for t in truth_calls)]
         verdict = {"valid": True, "turn": turn}
         if not truth_calls:
-            if self._turn_calls:
+            if self._turn_calls and self.protocol == "strict":
                 verdict = {"valid": False, "turn": turn, "error_type": "multi_turn:irrelevance_error:decoder_success",
                            "error": "functions were called in a turn where the request cannot be fulfilled"}
         elif not self._turn_calls:
@@ -262,7 +427,7 @@ class BFCLEnv(ToolEnvBase):
             self._end(False, verdict)
             return 0.0, True
         self._turn += 1
-        self._turn_steps, self._turn_calls = 0, 0
+        self._turn_steps, self._turn_calls, self._call_steps = 0, 0, 0
         if self._turn >= len(e["question"]):
             self._end(True, {"valid": True, "turns": self._turn})
             return 1.0, True
@@ -274,8 +439,8 @@ class BFCLEnv(ToolEnvBase):
         self._outcome = {"success": bool(success), "verdict": json.loads(json.dumps(verdict, default=str))}
 
     def _info(self) -> dict:
-        info = {"task_id": self.task.id, "category": self.entry["category"], "steps": self._steps,
-                "calls": self._calls}
+        info = {"task_id": self.task.id, "category": self.entry["category"], "protocol": self.protocol,
+                "steps": self._steps, "calls": self._calls}
         if self.multi_turn:
             info["turn"] = self._turn
             info["turns"] = len(self.entry["question"])
@@ -322,7 +487,7 @@ class BFCLEnv(ToolEnvBase):
         if self.task is None:
             return "No episode yet: call reset()."
         e = self.entry
-        head = f"BFCL v4 {e['category']} entry {e['id']}"
+        head = f"BFCL v4 {e['category']} entry {e['id']} (protocol: {self.protocol})"
         if self.multi_turn:
             head += f" — turn {min(self._turn + 1, len(e['question']))} of {len(e['question'])}"
         names = ", ".join(f["name"] for f in self._functions)
@@ -337,6 +502,15 @@ class BFCLEnv(ToolEnvBase):
             lines += ["", self._prompt_line()]
         return "\n".join(lines)
 
+    def _prompt_line(self) -> str:
+        if self.protocol == "strict":
+            return super()._prompt_line()
+        if self.multi_turn:
+            return ("Your reply: function calls as [func_name1(param=value, ...), func_name2(...)] (they run and "
+                    "you see the results), or a reply without calls to end this turn.")
+        return ("Your reply (one, judged as BFCL judges it): function calls as [func_name1(param=value, ...), "
+                "func_name2(...)], or a reply without calls if none of the functions can be used.")
+
     # ---- snapshots -------------------------------------------------------------------------------
     def get_state(self):
         return {
@@ -345,7 +519,8 @@ class BFCLEnv(ToolEnvBase):
             "truth": self.truth.to_bytes() if self.truth else None,
             "functions": [f["name"] for f in self._functions],
             "messages": self.transcript(), "turn": self._turn, "turn_steps": self._turn_steps,
-            "turn_calls": self._turn_calls, "results": list(self._results),
+            "turn_calls": self._turn_calls, "call_steps": self._call_steps, "protocol": self.protocol,
+            "results": list(self._results),
             "verdicts": [dict(v) for v in self._verdicts], "steps": self._steps, "calls": self._calls,
             "ended": self._ended, "outcome": json.loads(json.dumps(self._outcome)),
             "actions": json.loads(json.dumps(self._actions)),
@@ -355,6 +530,9 @@ class BFCLEnv(ToolEnvBase):
         if state["task_id"] is None:
             raise ValueError("this snapshot was taken before reset(); there is nothing to restore.")
         tid = state["task_id"]
+        if state.get("protocol", self.protocol) != self.protocol:
+            raise ValueError(f"the snapshot was taken under protocol={state['protocol']!r}; this env runs "
+                             f"protocol={self.protocol!r}. Make the env with the snapshot's protocol.")
         if tid not in self.entries:
             raise ValueError(f"the snapshot's entry {tid!r} is not in this env's categories {self.categories}.")
         self._start(tid, restore=state if self.entries[tid]["category"] in data.MULTI_TURN else {})
@@ -365,6 +543,7 @@ class BFCLEnv(ToolEnvBase):
             self._instructions_text = None
         self._messages = [dict(m) for m in state["messages"]]
         self._turn, self._turn_steps, self._turn_calls = state["turn"], state["turn_steps"], state["turn_calls"]
+        self._call_steps = state.get("call_steps", 0)
         self._results = list(state["results"])
         self._verdicts = [dict(v) for v in state["verdicts"]]
         self._steps, self._calls, self._ended = state["steps"], state["calls"], state["ended"]
@@ -420,3 +599,23 @@ def _placeholder_call(doc: dict) -> dict:
     args = {p: _PLACEHOLDER.get(props[p].get("type"), "example") for p in doc.get("parameters", {}).get("required", [])
             if p in props}
     return {"name": doc["name"], "arguments": args}
+
+
+def _bfcl_system_prompt(functions: list[dict]) -> str:
+    """BFCL's default system prompt for prompting models (``DEFAULT_SYSTEM_PROMPT_FORMAT``:
+    Python calls, no tag, JSON function docs, plain text, classic style), from its templates."""
+    from bfcl_eval.constants import default_prompts as p
+
+    style = p.PROMPT_STYLE_TEMPLATES["classic"]
+    return p.PROMPT_TEMPLATE_MAPPING["plaintext"].format(
+        persona=style["persona"], task=style["task"],
+        tool_call_format=style["tool_call_no_tag"].format(output_format=p.OUTPUT_FORMAT_MAPPING["python"],
+                                                          param_types=p.PARAM_TYPE_MAPPING["python"]),
+        multiturn_behavior=style["multiturn_behavior"],
+        available_tools=style["available_tools"].format(format="json", functions=json.dumps(functions, indent=4)),
+    )
+
+
+def _python_call_text(call: dict) -> str:
+    """``name(a=1, b='x')``: a call in BFCL's Python format (values as Python literals)."""
+    return call["name"] + "(" + ", ".join(f"{k}={v!r}" for k, v in call["arguments"].items()) + ")"
