@@ -13,9 +13,11 @@ results so far, as BFCL's multi-turn checker does.
 from __future__ import annotations
 
 import copy
+import decimal
 import importlib
 import inspect
 import json
+import math
 import pickle
 
 from ..calls import parse_action_text
@@ -61,17 +63,13 @@ class APIWorld:
         if too_big:
             return f"Error during execution: {too_big}"
         try:
-            result = getattr(self.instances[self.methods[name]], name)(**arguments)
+            # BFCL's math methods set mpmath's and decimal's precision for the whole
+            # process: run each call in its own contexts, which are restored afterwards
+            with _mp_context(), decimal.localcontext():
+                result = getattr(self.instances[self.methods[name]], name)(**arguments)
+                return _render(result)  # printed at the precision the method set, as in BFCL
         except Exception as exc:  # noqa: BLE001 - BFCL reports every execution error as a result
             return f"Error during execution: {exc}"
-        if isinstance(result, str):
-            return result
-        if isinstance(result, dict):
-            try:
-                return json.dumps(result)
-            except (TypeError, ValueError):
-                return str(result)
-        return str(result)
 
     def to_bytes(self) -> bytes:
         return pickle.dumps(self.instances)
@@ -84,9 +82,37 @@ class APIWorld:
         return world
 
 
-#: arguments that would make BFCL's Python methods run for minutes (big-int powers,
-#: arbitrary-precision roots): refused, as a per-call time limit cannot stop a C loop
-_LIMITS = {("power", "exponent"): 1000, ("square_root", "precision"): 1000, ("round_number", "decimal_places"): 1000}
+def _render(result) -> str:
+    """A result as BFCL renders it: strings as they are, dicts as JSON (else ``str``), the
+    rest with ``str``. Python's int-to-string limit raises here, as it does in BFCL."""
+    if isinstance(result, str):
+        return result
+    if isinstance(result, dict):
+        try:
+            return json.dumps(result)
+        except (TypeError, ValueError):
+            return str(result)
+    return str(result)
+
+
+def _mp_context():
+    import mpmath
+
+    return mpmath.workprec(mpmath.mp.prec)
+
+
+#: arguments that would make BFCL's Python methods run for minutes (arbitrary-precision
+#: logarithms and roots, huge roundings): refused with the bound, as a per-call time limit
+#: cannot stop a C loop. ``logarithm(precision=200000)`` alone takes 44 s.
+_LIMITS = {("logarithm", "precision"): 1000, ("square_root", "precision"): 1000,
+           ("round_number", "decimal_places"): 1000}
+MAX_DIGITS = 4300  # Python's int-to-string limit: BFCL cannot print a larger result
+_INT_LIMIT_MESSAGE = ("Exceeds the limit (4300 digits) for integer string conversion; use "
+                      "sys.set_int_max_str_digits() to increase the limit")
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _runaway(name: str, arguments: dict) -> str | None:
@@ -94,6 +120,11 @@ def _runaway(name: str, arguments: dict) -> str | None:
         value = arguments.get(param)
         if fn == name and isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) > limit:
             return f"{param}={value} exceeds the sandbox's limit of {limit}"
+    if name == "power":  # an integer power past 4,300 digits: BFCL computes it, then cannot print it
+        base, exponent = arguments.get("base"), arguments.get("exponent")
+        if _is_int(base) and _is_int(exponent) and exponent > 0 and abs(base) > 1 \
+                and exponent * math.log10(abs(base)) > MAX_DIGITS + 1:
+            return _INT_LIMIT_MESSAGE
     return None
 
 
