@@ -62,6 +62,14 @@ def _placeholder_parsers() -> None:
                      "stop_after_attempt", "before_sleep_log"):
             setattr(stub, name, _anything)
         sys.modules["tenacity"] = stub
+    if _missing("overrides") and "overrides" not in sys.modules:
+        stub = types.ModuleType("overrides")
+        stub.final = stub.override = stub.overrides = lambda fn: fn
+        sys.modules["overrides"] = stub
+    if _missing("dotenv") and "dotenv" not in sys.modules:
+        stub = types.ModuleType("dotenv")
+        stub.load_dotenv = lambda *args, **kwargs: False
+        sys.modules["dotenv"] = stub
 
 
 def _placeholder_model_config() -> None:
@@ -124,68 +132,119 @@ def output_format():
     return is_function_calling_format_output, is_empty_output
 
 
-def single_turn_verdict(entry: dict, reply: str) -> bool:
-    """BFCL's verdict on one reply to a single-turn entry, as its eval runner reaches it
-    (``_evaluate_single_relevance_entry`` / ``_evaluate_single_ast_entry``)."""
-    import copy
+def _runner():
+    _placeholder_parsers()
+    _placeholder_model_config()
+    from bfcl_eval.eval_checker import eval_runner
 
-    decode = decoder()
-    is_format, is_empty = output_format()
-    category = entry["category"]
-    if "relevance" in category:  # relevance and irrelevance
-        try:
-            decoded = decode(reply)
-            has_call = not is_empty(decoded)
-        except Exception:  # noqa: BLE001 - BFCL: a failed decode is "no call"
-            has_call = False
-        return not has_call if "irrelevance" in category else has_call
-    try:
-        decoded = decode(reply)
-    except Exception:  # noqa: BLE001 - BFCL: ast_decoder:decoder_failed
-        return False
-    if not is_format(decoded):
-        return False
-    return bool(ast_checker()(entry["function"], decoded, copy.deepcopy(entry["ground_truth"]), category)["valid"])
+    return eval_runner
+
+
+def _bfcl_category(entry: dict) -> str:
+    from . import data
+
+    return data.CATEGORIES[entry["category"]]
 
 
 @functools.lru_cache(maxsize=None)
-def multi_turn_checker():
-    """BFCL's ``multi_turn_checker`` (the shipped evaluator's multi-turn check)."""
-    from bfcl_eval.eval_checker.multi_turn_eval.multi_turn_checker import multi_turn_checker as checker
+def _handler_class():
+    """A BFCL prompting-model handler whose "model" replies from a script.
 
-    return checker
+    Everything else is BFCL's ``BaseHandler``: its multi-turn inference loop (a reply
+    that decodes to calls runs them; one that does not ends the turn; more than 20 call
+    steps force-quit the entry) and its default prompting decoders.
+    """
+    _placeholder_parsers()
+    _placeholder_model_config()
+    from bfcl_eval.model_handler.base_handler import BaseHandler
+    from bfcl_eval.model_handler.utils import default_decode_ast_prompting, default_decode_execute_prompting
+
+    class ScriptedPromptingHandler(BaseHandler):
+        def __init__(self, model_name: str, script: list[list[str]]):
+            super().__init__(model_name=model_name, temperature=0.0, registry_name=model_name, is_fc_model=False)
+            self.script = [list(turn) for turn in script]
+            self.turn = 0
+
+        def decode_ast(self, result, language, has_tool_call_tag):
+            return default_decode_ast_prompting(result, language, has_tool_call_tag)
+
+        def decode_execute(self, result, has_tool_call_tag):
+            return default_decode_execute_prompting(result, has_tool_call_tag)
+
+        def _pre_query_processing_prompting(self, test_entry):
+            return {"message": []}
+
+        def add_first_turn_message_prompting(self, inference_data, first_turn_message):
+            self.turn = 0
+            return inference_data
+
+        def _add_next_turn_user_message_prompting(self, inference_data, user_message):
+            self.turn += 1
+            return inference_data
+
+        def _query_prompting(self, inference_data):
+            queue = self.script[self.turn] if self.turn < len(self.script) else []
+            return (queue.pop(0) if queue else "Done."), 0.0
+
+        def _parse_query_response_prompting(self, api_response):
+            return {"model_responses": api_response, "input_token": 0, "output_token": 0}
+
+        def _add_assistant_message_prompting(self, inference_data, model_response_data):
+            return inference_data
+
+        def _add_execution_results_prompting(self, inference_data, execution_results, model_response_data):
+            return inference_data
+
+    return ScriptedPromptingHandler
 
 
-def multi_turn_verdict(entry: dict, turns: list[list[str]], run_id: str) -> bool:
-    """BFCL's verdict on a multi-turn run given the model's raw replies per turn, as the
-    shipped ``_evaluate_single_multi_turn_entry`` reaches it (decoding each reply,
-    dropping the ones that fail or are empty, then ``multi_turn_checker``)."""
-    from bfcl_eval.eval_checker.multi_turn_eval.multi_turn_utils import is_empty_execute_response
+def single_turn_verdict(entry: dict, reply: str) -> bool:
+    """BFCL's verdict on one reply to a single-turn entry: its eval runner's
+    ``_evaluate_single_relevance_entry`` / ``_evaluate_single_ast_entry`` with a
+    prompting handler's decoder."""
+    import copy
 
-    if len(turns) != len(entry["ground_truth"]):
-        return False  # multi_turn:force_terminated
-    decode = execute_decoder()
-    decoded_turns = []
-    for replies in turns:
-        steps = []
-        for reply in replies:
-            try:
-                calls = decode(reply)
-            except Exception:  # noqa: BLE001 - BFCL ignores replies that do not decode
-                continue
-            if is_empty_execute_response(calls):
-                continue
-            steps.append(calls)
-        decoded_turns.append(steps)
+    runner = _runner()
+    from bfcl_eval.constants.enums import Language, ReturnFormat
+
+    handler = _handler_class()("palaestra_reference", [])
+    category = _bfcl_category(entry)
+    prompt = {k: v for k, v in entry.items() if k not in ("ground_truth", "category")}
+    if "relevance" in category:
+        result = runner._evaluate_single_relevance_entry(handler, entry["id"], reply, prompt, "palaestra_reference",
+                                                         category)
+    else:
+        result = runner._evaluate_single_ast_entry(handler, entry["id"], reply, copy.deepcopy(entry["ground_truth"]),
+                                                   prompt, "palaestra_reference", category, language=Language.PYTHON,
+                                                   return_format=ReturnFormat.PYTHON)
+    return bool(result["valid"])
+
+
+def multi_turn_verdict(entry: dict, script: list[list[str]], run_id: str) -> bool:
+    """BFCL's verdict on a multi-turn entry whose model replies ``script[turn]`` in order
+    (then "Done." in each turn): BFCL's own inference loop (``BaseHandler.
+    inference_multi_turn_prompting``) and its shipped evaluator
+    (``_evaluate_single_multi_turn_entry``, i.e. decoding then ``multi_turn_checker``).
+    ``run_id`` keeps this run's API instances apart (BFCL keeps them as module globals)."""
+    import contextlib
+    import copy
+    import io
     import re
 
+    runner = _runner()
     from bfcl_eval.eval_checker.multi_turn_eval import multi_turn_utils
 
-    entry = {k: v for k, v in entry.items() if k != "function"}
+    name = "ref_" + re.sub(r"[^A-Za-z0-9_]", "_", run_id)
+    handler = _handler_class()(name, script)
+    test_entry = {k: copy.deepcopy(v) for k, v in entry.items() if k not in ("ground_truth", "category")}
     try:
-        verdict = multi_turn_checker()(decoded_turns, entry["ground_truth"], entry, entry["category"], run_id)
+        with contextlib.redirect_stdout(io.StringIO()):
+            responses, _ = handler.inference_multi_turn_prompting(test_entry, include_input_log=False,
+                                                                  exclude_state_log=True)
+            result = runner._evaluate_single_multi_turn_entry(
+                handler, entry["id"], responses, copy.deepcopy(entry["ground_truth"]), test_entry, name,
+                _bfcl_category(entry))
     finally:  # BFCL keeps each run's instances as module globals: drop this run's
-        prefix = re.sub(r"[-./:]", "_", run_id)
-        for name in [n for n in vars(multi_turn_utils) if n.startswith(prefix) and n.endswith("_instance")]:
-            delattr(multi_turn_utils, name)
-    return bool(verdict["valid"])
+        for key in [k for k in vars(multi_turn_utils) if k.startswith(name) and k.endswith("_instance")]:
+            delattr(multi_turn_utils, key)
+    return bool(result["valid"])
