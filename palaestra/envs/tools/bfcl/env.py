@@ -74,7 +74,9 @@ class BFCLEnv(ToolEnvBase):
       with ground truth must have had calls, the instances' public state must equal the
       ground truth's and the ground truth's results must be among the model's results
       so far; calls in a turn whose ground truth is empty run but are not judged. More
-      than 20 call steps in one turn ends the entry as a failure (BFCL's force quit).
+      than 20 call steps in one turn ends the entry as a failure (BFCL's force quit;
+      in the last turn BFCL's evaluator does not notice it and judges the turn as is,
+      and so does this env).
 
     ``protocol="strict"`` is palaestra's stricter reading, for training: a malformed
     reply is an invalid action (explained; the text view lets the model try again, up
@@ -174,13 +176,38 @@ class BFCLEnv(ToolEnvBase):
 
     # ---- actions ---------------------------------------------------------------------------
     def parse_action(self, text: str):
-        """Under ``"bfcl"`` every text is a reply (``{"reply": text}``), judged as BFCL would;
-        under ``"strict"`` palaestra's parser reads it and refuses malformed text."""
-        if self.protocol == "bfcl":
-            if not isinstance(text, str):
-                raise InvalidAction(f"a reply is text; got {type(text).__name__}.")
+        """Under ``"bfcl"`` every text is a reply, judged as BFCL would; it never raises.
+
+        The reply comes back as the native action it amounts to when that is exact: no
+        call (it does not decode, or decodes to ``[]``) is ``{"answer": text}``; calls with
+        plain JSON values that BFCL would run as written are ``{"name", "arguments"}``
+        dicts (a list for several calls, or for a parallel entry); anything else (tuples,
+        ``**`` arguments, nested calls) stays ``{"reply": text}`` and is decoded in
+        ``step``. Under ``"strict"`` palaestra's parser reads the text and refuses
+        malformed text with an explanation.
+        """
+        if self.protocol != "bfcl":
+            return super().parse_action(text)
+        if not isinstance(text, str):
+            raise InvalidAction(f"a reply is text; got {type(text).__name__}.")
+        try:
+            decoded = decode(text)
+        except DecodeError:
+            return {"answer": text}
+        if not decoded:
+            return {"answer": text}
+        try:
+            if not all(runnable for _, _, runnable in execution_calls(decoded)):
+                return {"reply": text}
+            calls = [_canonical_call({"name": name, "arguments": args})
+                     for call in decoded for name, args in call.items()]
+        except (DecodeError, InvalidAction):
             return {"reply": text}
-        return super().parse_action(text)
+        if any(c["name"] != name or c["arguments"] != args for c, call in zip(calls, decoded)
+               for name, args in call.items()) or len(calls) > MAX_REPLY_CALLS:
+            return {"reply": text}
+        parallel = self.entry is not None and not self.multi_turn and "parallel" in self.entry["category"]
+        return calls[0] if len(calls) == 1 and not parallel else calls
 
     def format_action(self, action) -> str:
         """Text of a native action: the reply itself, or BFCL's Python call list."""
@@ -341,6 +368,11 @@ class BFCLEnv(ToolEnvBase):
             self._run_call(name, arguments, runnable)
         self._call_steps += 1
         if self._call_steps > MAX_STEPS_PER_TURN:
+            if self._turn == len(self.entry["question"]) - 1:
+                # BFCL's force quit in the last turn leaves as many turns as the ground
+                # truth has, so its evaluator judges the entry as usual
+                reward, terminated = self._close_turn()
+                return self.render_text(), reward, terminated, False, self._info()
             self._end(False, {"valid": False, "turn": self._turn, "error_type": "multi_turn:force_terminated",
                               "error": f"more than {MAX_STEPS_PER_TURN} steps with calls in one turn"})
             return self.render_text(), 0.0, True, False, self._info()
@@ -477,7 +509,8 @@ class BFCLEnv(ToolEnvBase):
             if len(parsed) < MAX_STEPS_PER_TURN:  # one call per step
                 actions += parsed
             else:  # long turns: several calls per step (run in order), within the step limit
-                actions += [parsed[i:i + MAX_CALLS] for i in range(0, len(parsed), MAX_CALLS)]
+                chunks = [parsed[i:i + MAX_CALLS] for i in range(0, len(parsed), MAX_CALLS)]
+                actions += [chunk if len(chunk) > 1 else chunk[0] for chunk in chunks]
             actions.append({"answer": "Done." if calls else
                             "I cannot do that with the functions and details I have; please tell me more."})
         return actions
