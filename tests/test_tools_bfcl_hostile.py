@@ -58,8 +58,8 @@ def test_square_root_leaves_decimal_precision_alone(math_env):
 def test_huge_integer_results_are_error_observations(math_env, reply):
     env, tid = math_env
     message, spent, term = _last_result(env, tid, {"reply": reply})
-    assert message["role"] == "tool" and message["content"].startswith("Error during execution: Exceeds the limit "
-                                                                         "(4300 digits)")
+    assert message["role"] == "tool" and message["content"].startswith("Error during execution: ")
+    assert "Exceeds the limit (4300 digits) for integer string conversion" in message["content"]
     assert spent < 2.0 and not term
     env.get_state()  # the state stays serialisable
 

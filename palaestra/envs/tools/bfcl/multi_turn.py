@@ -124,7 +124,8 @@ def _runaway(name: str, arguments: dict) -> str | None:
         base, exponent = arguments.get("base"), arguments.get("exponent")
         if _is_int(base) and _is_int(exponent) and exponent > 0 and abs(base) > 1 \
                 and exponent * math.log10(abs(base)) > MAX_DIGITS + 1:
-            return _INT_LIMIT_MESSAGE
+            return (f"exponent={exponent} exceeds the sandbox's limit: base**exponent would have more than "
+                    f"{MAX_DIGITS} digits. {_INT_LIMIT_MESSAGE}")
     return None
 
 
