@@ -240,6 +240,11 @@ def single_turn_cases(env, rng, n: int):
             for kind, calls in _mutations(e, gt, rng):
                 cases.append((kind, py(calls)))
             cases += [("prose", rng.choice(PROSE)), ("empty list", "[]")]
+        if "java" in e["category"]:  # Java/JavaScript: the ground truth as source, the rest as written
+            lang = "javascript" if "javascript" in e["category"] else "java"
+            env.reset(options={"task": tid})
+            cases.append(("correct, source", env.format_action(env.task.solve(env)[0])))
+            cases = [(f"{lang}: {kind}", text) for kind, text in cases]
         per_entry.append([(tid, kind, text) for kind, text in cases])
     total = sum(len(c) for c in per_entry)
     keep = min(1.0, n / max(total, 1))

@@ -17,7 +17,10 @@ pytestmark = pytest.mark.skipif(importlib.util.find_spec("bfcl_eval") is None,
 # Entries whose own possible answer cannot pass BFCL's rules (BFCL data flaws): a required
 # parameter with no allowed value, a parameter outside the schema, a required one missing.
 UNSATISFIABLE = {"live_simple_106-63-0", "live_simple_112-68-0", "live_multiple_862-181-3",
-                 "live_multiple_964-207-0"}
+                 "live_multiple_964-207-0",
+                 # Java: a HashMap possible answer whose values are not lists of options (64); an
+                 # ArrayList of mixed "any" items, which BFCL's converter reads back as strings (36, 65)
+                 "simple_java_36", "simple_java_64", "simple_java_65"}
 
 
 @pytest.fixture(scope="module")
@@ -141,7 +144,9 @@ def _variants(action):
 def test_accepted_variants_score_one(single_env):
     env = single_env
     rng = random.Random(2)
-    ids = [t for t in env.task_ids if env.entries[t].get("ground_truth") and t not in UNSATISFIABLE]
+    # Python entries (Java/JavaScript values are source text: tests/test_tools_bfcl_agreement.py covers them)
+    ids = [t for t in env.task_ids if env.entries[t].get("ground_truth") and t not in UNSATISFIABLE
+           and "java" not in env.entries[t]["category"]]
     kinds = set()
     for tid in rng.sample(ids, 400):
         gt = _oracle(env, tid)[0]
@@ -183,7 +188,7 @@ def test_checker_agrees_with_bfcl_verdict_by_verdict(single_env, bfcl_ast_checke
     by_category = {}
     for tid in env.task_ids:
         e = env.entries[tid]
-        if e.get("ground_truth"):
+        if e.get("ground_truth") and "java" not in e["category"]:  # Python entries; Java/JS: the battery
             by_category.setdefault(e["category"], []).append(tid)
     compared, disagreements = 0, []
     for category, ids in by_category.items():

@@ -179,3 +179,27 @@ def test_multi_turn_prose_ends_the_turn_and_long_turns_are_allowed():
         _, reward, term, _, info = env.step("Done.")
     assert term and reward == 1.0 and info["success"]
     assert isinstance(base, BFCLEnv)
+
+
+def test_java_and_javascript_entries_are_served_and_judged_as_bfcl_judges_them():
+    from palaestra.envs.tools.bfcl import reference
+
+    env = gym.make("palaestra/BFCL-v0", category="simple_java,simple_javascript", text=True)
+    base = env.unwrapped
+    assert len(base.task_ids) == 150
+    passed, disagree = 0, []
+    for tid in base.task_ids:
+        env.reset(options={"task": tid})
+        reply = base.format_action(base.task.solve(base)[0])  # the ground truth as Java/JavaScript source
+        _, reward, term, _, info = env.step(reply)
+        theirs = reference.single_turn_verdict(base.entries[tid], reply)
+        passed += reward == 1.0
+        if (reward == 1.0) != theirs:
+            disagree.append((tid, reply))
+    assert not disagree and passed >= 140  # the rest: BFCL's Java parser drops a HashMap's body, data flaws
+    env.reset(options={"task": "simple_javascript_0"})
+    assert env.step('[validateUserInput(inputField="userInputField", isComplete=true)]')[1] == 1.0
+    env.reset(options={"task": "simple_javascript_0"})  # Python's True is not JavaScript's true
+    assert env.step('[validateUserInput(inputField="userInputField", isComplete=True)]')[1] == 0.0
+    assert not reference.single_turn_verdict(base.entries["simple_javascript_0"],
+                                             '[validateUserInput(inputField="userInputField", isComplete=True)]')

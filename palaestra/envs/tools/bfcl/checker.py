@@ -118,9 +118,39 @@ def _list_check(value, options: list) -> bool:
     return std_value in std_options
 
 
-def check_call(doc: dict, call: dict, possible: dict) -> dict:
+NESTED_CONVERSION = ("Array", "ArrayList", "array")
+
+
+def _convert(param, value, declared: str, props: dict, language: str):
+    """Java/JavaScript: (verdict or None, value, expected type, nested type) after BFCL's
+    type converters turned the source text into a Python value."""
+    from bfcl_eval.constants.type_mappings import JAVA_TYPE_CONVERSION, JS_TYPE_CONVERSION
+
+    if language == "java":
+        from bfcl_eval.eval_checker.ast_eval.type_convertor.java_type_converter import java_type_converter as conv
+
+        table = JAVA_TYPE_CONVERSION
+    else:
+        from bfcl_eval.eval_checker.ast_eval.type_convertor.js_type_converter import js_type_converter as conv
+
+        table = JS_TYPE_CONVERSION
+    expected, nested = table[declared], None
+    if type(value) != str:  # noqa: E721
+        return (_verdict(False, f"type_error:{'java' if language == 'java' else 'js'}",
+                         f"{param!r} should be {language} source text, got {type(value).__name__}"), value, expected,
+                None)
+    if declared in NESTED_CONVERSION:
+        nested_type = props[param]["items"]["type"]
+        nested = table[nested_type]
+        value = conv(value, declared, nested_type)
+    else:
+        value = conv(value, declared)
+    return None, value, expected, nested
+
+
+def check_call(doc: dict, call: dict, possible: dict, language: str = "python") -> dict:
     """BFCL's ``simple_function_checker``: one call ``{name: args}`` against one function doc
-    and its possible answer."""
+    and its possible answer (``language``: python, java or javascript)."""
     allowed = list(possible.values())[0]
     name = doc["name"]
     if name not in call:
@@ -135,11 +165,16 @@ def check_call(doc: dict, call: dict, possible: dict) -> dict:
         if param not in props or param not in allowed:
             return _verdict(False, "simple_function_checker:unexpected_param", f"unexpected parameter {param!r}")
         declared = props[param]["type"]
-        expected = TYPES[declared]
-        nested = TYPES[props[param]["items"]["type"]] if declared in NESTED else None
+        if language == "python":
+            expected = TYPES[declared]
+            nested = TYPES[props[param]["items"]["type"]] if declared in NESTED else None
+        else:
+            failure, value, expected, nested = _convert(param, value, declared, props, language)
+            if failure:
+                return failure
         if declared == "tuple" and type(value) == tuple:  # noqa: E721
             value = list(value)
-        if declared == "float" and type(value) == int:  # noqa: E721
+        if language == "python" and declared == "float" and type(value) == int:  # noqa: E721
             value = float(value)
         verdict, variable = _type_check(param, value, allowed[param], declared, expected, nested)
         if not verdict["valid"]:
@@ -176,19 +211,19 @@ def _find_doc(docs: list[dict], name: str) -> dict | None:
     return next((d for d in docs if d["name"] == name), None)
 
 
-def _safe_check(doc, call, possible) -> dict:
+def _safe_check(doc, call, possible, language="python") -> dict:
     """check_call, with BFCL's crashes on odd values (a parameter named None, an unhashable
     value) read as a failed call rather than an exception."""
     if doc is None:
         return _verdict(False, "simple_function_checker:missing_doc", "the expected function has no description")
     try:
-        return check_call(doc, call, possible)
-    except (TypeError, KeyError, AttributeError) as exc:
+        return check_call(doc, call, possible, language)
+    except (TypeError, KeyError, AttributeError, ValueError, NotImplementedError) as exc:
         return _verdict(False, "simple_function_checker:unreadable", f"the call cannot be checked ({exc})")
 
 
 def check(docs: list[dict], calls: list[dict], possible: list[dict], category: str,
-          matching: str = "first_fit") -> dict:
+          matching: str = "first_fit", language: str = "python") -> dict:
     """BFCL's AST verdict for a single-turn entry of ``category``.
 
     ``matching``: ``"first_fit"`` (BFCL) or ``"perfect"`` (any assignment of model calls to
@@ -203,7 +238,7 @@ def check(docs: list[dict], calls: list[dict], possible: list[dict], category: s
             for i, expected in enumerate(possible):
                 doc = _find_doc(docs, next(iter(expected)))
                 match = next((j for j in range(len(calls)) if j not in used
-                              and _safe_check(doc, calls[j], expected)["valid"]), None)
+                              and _safe_check(doc, calls[j], expected, language)["valid"]), None)
                 if match is None:
                     return _verdict(False, "parallel_function_checker_no_order:cannot_find_match",
                                     f"no remaining call fits expected call {i} ({next(iter(expected))})")
@@ -214,7 +249,7 @@ def check(docs: list[dict], calls: list[dict], possible: list[dict], category: s
         def fits(i, j):
             if (i, j) not in memo:
                 doc = _find_doc(docs, next(iter(possible[i])))
-                memo[(i, j)] = _safe_check(doc, calls[j], possible[i])["valid"]
+                memo[(i, j)] = _safe_check(doc, calls[j], possible[i], language)["valid"]
             return memo[(i, j)]
 
         taken = [False] * len(calls)
@@ -238,7 +273,7 @@ def check(docs: list[dict], calls: list[dict], possible: list[dict], category: s
         if len(calls) != len(possible):
             return _verdict(False, "multiple_function_checker:wrong_count",
                             f"expected {len(possible)} call, got {len(calls)}")
-        return _safe_check(_find_doc(docs, next(iter(possible[0]))), calls[0], possible[0])
+        return _safe_check(_find_doc(docs, next(iter(possible[0]))), calls[0], possible[0], language)
     if len(calls) != 1:
         return _verdict(False, "simple_function_checker:wrong_count", f"expected 1 call, got {len(calls)}")
-    return _safe_check(docs[0], calls[0], possible[0])
+    return _safe_check(docs[0], calls[0], possible[0], language)

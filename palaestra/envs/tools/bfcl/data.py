@@ -16,6 +16,8 @@ from palaestra.core import MissingDependency
 SINGLE_TURN = {
     "simple": "simple_python",
     "multiple": "multiple",
+    "simple_java": "simple_java",
+    "simple_javascript": "simple_javascript",
     "parallel": "parallel",
     "parallel_multiple": "parallel_multiple",
     "irrelevance": "irrelevance",
@@ -34,12 +36,20 @@ MULTI_TURN = {
 }
 GROUPS = {
     "single_turn": list(SINGLE_TURN),
-    "non_live": ["simple", "multiple", "parallel", "parallel_multiple", "irrelevance"],
+    "non_live": ["simple", "simple_java", "simple_javascript", "multiple", "parallel", "parallel_multiple",
+                 "irrelevance"],
     "live": [c for c in SINGLE_TURN if c.startswith("live_")],
     "multi_turn": list(MULTI_TURN),
     "all": list(SINGLE_TURN) + list(MULTI_TURN),
 }
 CATEGORIES = {**SINGLE_TURN, **MULTI_TURN}
+
+
+def language(category: str) -> str:
+    """The language BFCL decodes and checks a category's replies in (``is_java``/``is_js``)."""
+    if "javascript" in category:
+        return "javascript"
+    return "java" if "java" in category else "python"
 
 
 def package_dir() -> Path:

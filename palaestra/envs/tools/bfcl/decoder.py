@@ -63,10 +63,15 @@ class _Oversized:
 OVERSIZED = _Oversized()
 
 
-def decode(reply: str) -> list[dict]:
-    """BFCL's ``default_decode_ast_prompting(reply)`` (Python): ``[{name: {param: value}}]``.
+def decode(reply: str, language: str = "python"):
+    """BFCL's ``default_decode_ast_prompting(reply, language)``: ``[{name: {param: value}}]``.
 
-    Raises :class:`DecodeError` where BFCL's decoder raises.
+    Python replies are read here (see the module docstring). Java and JavaScript replies
+    go to BFCL's own tree-sitter parsers (``parse_java_function_call``,
+    ``parse_javascript_function_call``), which read the first call only and give string
+    values (BFCL's checker converts them by the declared type); they may return ``{}`` or
+    ``None`` when they find no call, which BFCL's eval runner then fails as output in the
+    wrong format. Raises :class:`DecodeError` where BFCL's decoder raises.
     """
     if not isinstance(reply, str):
         raise DecodeError(f"a reply is text, got {type(reply).__name__}")
@@ -77,6 +82,8 @@ def decode(reply: str) -> list[dict]:
         text = "[" + text
     if not text.endswith("]"):
         text = text + "]"
+    if language != "python":
+        return _decode_tree_sitter(text[1:-1], language)
     text = text.strip().strip("'")
     try:
         tree = ast.parse(text, mode="eval")
@@ -96,6 +103,35 @@ def decode(reply: str) -> list[dict]:
         return out
     except RecursionError:
         raise DecodeError("the reply is nested too deeply") from None
+
+
+def _decode_tree_sitter(source: str, language: str):
+    try:
+        if language == "java":
+            from bfcl_eval.model_handler.parser.java_parser import parse_java_function_call as parse
+        elif language == "javascript":
+            from bfcl_eval.model_handler.parser.js_parser import parse_javascript_function_call as parse
+        else:
+            raise ValueError(f"unknown language {language!r}: use python, java or javascript")
+    except ImportError as exc:
+        from palaestra.core import MissingDependency
+
+        raise MissingDependency(f"tree-sitter for BFCL's {language} parser ({exc})",
+                                "pip install tree_sitter==0.21.3 tree-sitter-java==0.21.0 "
+                                "tree-sitter-javascript==0.21.4") from exc
+    try:
+        return parse(source)
+    except RecursionError:
+        raise DecodeError("the reply is nested too deeply") from None
+    except Exception as exc:  # noqa: BLE001 - BFCL's parsers raise SyntaxError / Exception on bad input
+        raise DecodeError(f"not a {language} call ({type(exc).__name__}: {exc})") from None
+
+
+def is_call_list(decoded) -> bool:
+    """BFCL's ``is_function_calling_format_output``: a list of ``{name: {args}}``."""
+    return type(decoded) == list and all(  # noqa: E721 - exact types, as BFCL
+        type(item) == dict and len(item) == 1 and type(next(iter(item.values()))) == dict  # noqa: E721
+        for item in decoded)
 
 
 def _call(node: ast.Call) -> dict:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from palaestra.core import InvalidAction, Task
 
@@ -11,7 +12,7 @@ from ..calls import GRAMMAR, MAX_CALLS, _canonical_call, calls_of
 from ..schema import bfcl_tool
 from . import data
 from .checker import check
-from .decoder import MAX_REPLY, DecodeError, decode, execution_calls
+from .decoder import MAX_REPLY, DecodeError, decode, execution_calls, is_call_list
 from .multi_turn import APIWorld, missing_results, parse_ground_truth, state_differences
 
 #: ``"bfcl"``: BFCL's protocol (its decoder, one reply per single-turn entry, first-fit
@@ -147,6 +148,10 @@ class BFCLEnv(ToolEnvBase):
         self._actions: list = []
 
     @property
+    def _language(self) -> str:
+        return data.language(self.entry["category"]) if self.entry is not None else "python"
+
+    @property
     def multi_turn(self) -> bool:
         return self.entry is not None and self.entry["category"] in data.MULTI_TURN
 
@@ -191,10 +196,10 @@ class BFCLEnv(ToolEnvBase):
         if not isinstance(text, str):
             raise InvalidAction(f"a reply is text; got {type(text).__name__}.")
         try:
-            decoded = decode(text)
+            decoded = decode(text, self._language)
         except DecodeError:
             return {"answer": text}
-        if not decoded:
+        if not decoded or not is_call_list(decoded):
             return {"answer": text}
         try:
             if not all(runnable for _, _, runnable in execution_calls(decoded)):
@@ -216,8 +221,10 @@ class BFCLEnv(ToolEnvBase):
         if self.protocol == "bfcl":
             if isinstance(action, dict) and "answer" in action:
                 return str(action["answer"])
-            calls = calls_of(action if isinstance(action, (dict, list)) else list(action))
-            return "[" + ", ".join(_python_call_text(c) for c in (_canonical_call(c) for c in calls)) + "]"
+            calls = [_canonical_call(c) for c in calls_of(action if isinstance(action, (dict, list)) else list(action))]
+            if self._language != "python":
+                return "[" + ", ".join(_source_call_text(c, self._functions) for c in calls) + "]"
+            return "[" + ", ".join(_python_call_text(c) for c in calls) + "]"
         return super().format_action(action)
 
     def _begin_step(self, action):
@@ -243,7 +250,7 @@ class BFCLEnv(ToolEnvBase):
         """(BFCL's decoded calls or None when the reply does not decode, the decode error)."""
         if "reply" in action if isinstance(action, dict) else False:
             try:
-                return decode(action["reply"]), ""
+                return decode(action["reply"], self._language), ""
             except DecodeError as exc:
                 return None, str(exc)
         if isinstance(action, dict) and "answer" in action:
@@ -392,7 +399,7 @@ class BFCLEnv(ToolEnvBase):
             self._log_calls(action)
         self._calls = len(decoded or [])
         if "relevance" in category:  # BFCL: a reply that does not decode, or decodes to [], has no call
-            has_call = bool(decoded)
+            has_call = bool(decoded) and is_call_list(decoded)
             if "irrelevance" in category:
                 verdict = {"valid": not has_call, "error_type": "" if not has_call else "irrelevance_error:decoder_success",
                            "error": "" if not has_call else "a function was called where none fits"}
@@ -402,8 +409,12 @@ class BFCLEnv(ToolEnvBase):
         elif decoded is None:
             verdict = {"valid": False, "error_type": "ast_decoder:decoder_failed",
                        "error": f"the reply is not a list of calls in BFCL's format: {why}"}
+        elif not is_call_list(decoded):
+            verdict = {"valid": False, "error_type": "ast_decoder:decoder_wrong_output_format",
+                       "error": "the reply decodes to no function call in BFCL's format"}
         else:
-            verdict = check(e["function"], decoded, e["ground_truth"], category, matching="first_fit")
+            verdict = check(e["function"], decoded, e["ground_truth"], category, matching="first_fit",
+                            language=self._language)
         self._end(verdict["valid"], verdict)
         return self.render_text(), (1.0 if verdict["valid"] else 0.0), True, False, self._info()
 
@@ -426,7 +437,8 @@ class BFCLEnv(ToolEnvBase):
             verdict = {"valid": False, "error_type": "no_call", "error": "a final answer where a call was expected"}
         else:
             model = [{c["name"]: c["arguments"]} for c in calls]
-            verdict = check(e["function"], model, e["ground_truth"], category, matching="perfect")
+            verdict = check(e["function"], model, e["ground_truth"], category, matching="perfect",
+                            language=self._language)
         self._end(verdict["valid"], verdict)
         return self.render_text(), (1.0 if verdict["valid"] else 0.0), True, False, self._info()
 
@@ -498,6 +510,8 @@ class BFCLEnv(ToolEnvBase):
         if "relevance" in cat:
             return [_placeholder_call(e["function"][0])]
         calls = [_ground_truth_call(e["function"], gt) for gt in e["ground_truth"]]
+        if self._language != "python":
+            calls = [_source_call(c, e["function"], self._language) for c in calls]
         return [calls if "parallel" in cat else calls[0]]
 
     def _multi_turn_plan(self, first_turn: int) -> list:
@@ -652,3 +666,83 @@ def _bfcl_system_prompt(functions: list[dict]) -> str:
 def _python_call_text(call: dict) -> str:
     """``name(a=1, b='x')``: a call in BFCL's Python format (values as Python literals)."""
     return call["name"] + "(" + ", ".join(f"{k}={v!r}" for k, v in call["arguments"].items()) + ")"
+
+
+_STRING_TYPES = ("String", "char", "any")
+
+
+_BARE = re.compile(r"^(-?\d+(\.\d+)?([eE][+-]?\d+)?[lLfFn]?|true|false|new\s.*|\[.*\]|\{.*\})$", re.DOTALL)
+
+
+def _source_call_text(call: dict, functions: list[dict]) -> str:
+    """``name(p=value, ...)`` in Java/JavaScript: values that are source (numbers, booleans,
+    ``new ...``, array and object literals) as they are, everything else as a string literal
+    (BFCL's parsers take the quotes off again)."""
+    parts = []
+    for k, v in call["arguments"].items():
+        if not isinstance(v, str):
+            text = json.dumps(v)
+        elif _BARE.match(v):
+            text = v
+        else:
+            text = f'"{v}"' if '"' not in v and "\n" not in v else json.dumps(v)
+        parts.append(f"{k}={text}")
+    return f"{call['name']}(" + ", ".join(parts) + ")"
+
+
+def _source_literal(value, language: str) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_source_literal(v, language) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_source_literal(v, language)}" for k, v in value.items()) + "}"
+    return repr(value)
+
+
+def _source_value(value, prop: dict, language: str) -> str:
+    """The Java/JavaScript source of a ground-truth value, as BFCL's type converters read it back."""
+    kind = prop.get("type")
+    if isinstance(value, str):  # a string, or a variable name where a collection is declared
+        return value
+    if kind in _STRING_TYPES:
+        return json.dumps(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if language == "java":
+        if kind == "long":
+            return f"{value}L"
+        if kind == "float":
+            return f"{value}f"
+        if kind in ("Array", "ArrayList"):
+            nested = prop.get("items", {}).get("type", "String")
+            # BFCL reads String items of an ArrayList without their quotes, of an array as written
+            items = [(json.dumps(v) if kind == "ArrayList" else str(v)) if nested == "String"
+                     else _source_literal(v, language) if nested == "any" else _source_value(v, {"type": nested}, language)
+                     for v in value]
+            if kind == "Array":
+                return f"new {_JAVA_NAMES.get(nested, nested)}[]{{" + ", ".join(items) + "}"
+            return "new ArrayList<>(Arrays.asList(" + ", ".join(items) + "))"
+        if kind == "HashMap" and isinstance(value, dict):
+            value = {k: _pick_option(v, False) if isinstance(v, list) else v for k, v in value.items()}
+            puts = " ".join(f'put("{k}", {_source_literal(v, language)});' for k, v in value.items() if v is not _OMIT)
+            return "new HashMap<String, Object>() {{ " + puts + " }}"
+        return str(value)
+    if kind == "Bigint":
+        return f"{value}n"
+    if kind in ("array", "dict"):
+        return _source_literal(value, language)
+    return str(value)
+
+
+_JAVA_NAMES = {"integer": "int", "String": "String", "boolean": "boolean", "double": "double", "long": "long",
+               "float": "float", "char": "char", "byte": "byte", "short": "short", "any": "Object"}
+
+
+def _source_call(call: dict, functions: list[dict], language: str) -> dict:
+    doc = next((f for f in functions if f["name"] == call["name"]), {"parameters": {"properties": {}}})
+    props = doc["parameters"].get("properties", {})
+    return {"name": call["name"],
+            "arguments": {k: _source_value(v, props.get(k, {}), language) for k, v in call["arguments"].items()}}

@@ -214,9 +214,17 @@ def single_turn_verdict(entry: dict, reply: str) -> bool:
         result = runner._evaluate_single_relevance_entry(handler, entry["id"], reply, prompt, "palaestra_reference",
                                                          category)
     else:
+        from bfcl_eval.utils import is_java, is_js
+
+        if is_java(category):  # as ast_file_runner picks them
+            language, return_format = Language.JAVA, ReturnFormat.JAVA
+        elif is_js(category):
+            language, return_format = Language.JAVASCRIPT, ReturnFormat.JAVASCRIPT
+        else:
+            language, return_format = Language.PYTHON, ReturnFormat.PYTHON
         result = runner._evaluate_single_ast_entry(handler, entry["id"], reply, copy.deepcopy(entry["ground_truth"]),
-                                                   prompt, "palaestra_reference", category, language=Language.PYTHON,
-                                                   return_format=ReturnFormat.PYTHON)
+                                                   prompt, "palaestra_reference", category, language=language,
+                                                   return_format=return_format)
     return bool(result["valid"])
 
 
