@@ -417,6 +417,92 @@ def run_multi_turn(n_entries: int = 400, per_entry: int = 4, seed: int = 0, prog
             "by_kind": {k: dict(v) for k, v in sorted(by_kind.items())}, "disagreements": disagreements}
 
 
+# ---- memory battery ------------------------------------------------------------------------------
+def _memory_write_script(backend, entry, facts):
+    """Replies for a prerequisite conversation: store some facts in the first turn, nothing later."""
+    if backend == "kv":
+        first = [f"[archival_memory_add(key={k!r}, value={v!r})]" for k, v in facts]
+        first += [f"[core_memory_add(key={k!r}, value={v!r})]" for k, v in facts[:3]]
+    else:
+        first = [f"[memory_append(text={(k + ': ' + v + '. ')!r})]" for k, v in facts]
+    return [first] + [[] for _ in entry["question"][1:]]
+
+
+def _memory_question_scripts(backend, entry, key, everything, rng):
+    answer = entry["ground_truth"][0]
+    retrieve = f"[archival_memory_retrieve(key={key!r})]" if backend == "kv" else "[memory_retrieve()]"
+    scripts = [("retrieve then answer", [retrieve, str({"answer": answer, "context": "from memory"})]),
+               ("answer in prose", [f"I remember: {answer}."]),
+               ("wrong answer", [str({"answer": "I do not know", "context": "I do not know"})]),
+               ("every answer of the scenario", [", ".join(everything)]),
+               ("21 call steps", [retrieve] * 21),
+               ("answer as a call", [f"[answer(text={answer!r})]"]),
+               ("empty reply", [""]),
+               ("answer in a fenced block", ["```\n" + answer + "\n```"])]
+    return rng.sample(scripts, 3)
+
+
+def _palaestra_conversation(env, tid, script, memory=None):
+    options = {"task": tid} if memory is None else {"task": tid, "memory": memory}
+    env.reset(options=options)
+    info = {}
+    for turn, replies in enumerate(script):
+        for reply in replies + ["Done."]:
+            _, _, term, trunc, info = env.step(reply)
+            if term or trunc:
+                return info
+            if info["turn"] != turn:
+                break
+    return info
+
+
+def run_memory(seed: int = 0, scenarios=None) -> dict:
+    import tempfile
+
+    import gymnasium as gym
+
+    import palaestra  # noqa: F401
+    from palaestra.envs.tools.bfcl import data, reference
+
+    rng = random.Random(seed)
+    agree, total, by_kind, disagreements = 0, 0, defaultdict(Counter), []
+    for backend in ("kv", "rec_sum"):
+        prereq_env = gym.make("palaestra/BFCL-v0", category=f"memory_{backend}_prereq", text=True)
+        question_env = gym.make("palaestra/BFCL-v0", category=f"memory_{backend}", text=True)
+        for scenario in scenarios or data.SCENARIOS:
+            pre = [e for e in data.load(f"memory_{backend}_prereq") if e["scenario"] == scenario]
+            qs = [e for e in data.load(f"memory_{backend}") if e["scenario"] == scenario]
+            facts = [(f"q_{i}", q["ground_truth"][0]) for i, q in enumerate(qs)]
+            rng.shuffle(facts)
+            stored = dict(facts[: len(facts) // 2])  # half the answers are written down
+            chunks = [list(stored.items())[i::len(pre)] for i in range(len(pre))]
+            prereqs = [(e, _memory_write_script(backend, e, chunk)) for e, chunk in zip(pre, chunks)]
+            memory = None
+            for e, script in prereqs:
+                info = _palaestra_conversation(prereq_env, e["id"], script, memory)
+                memory = info["memory"]
+            everything = [q["ground_truth"][0] for q in qs]
+            questions, kinds = [], []
+            for i, q in enumerate(qs):
+                for kind, replies in _memory_question_scripts(backend, q, f"q_{i}", everything, rng):
+                    questions.append((q, replies))
+                    kinds.append(kind)
+            ours = [bool(_palaestra_conversation(question_env, q["id"], [replies], memory).get("success"))
+                    for q, replies in questions]
+            with tempfile.TemporaryDirectory() as folder:
+                theirs = reference.memory_verdicts(prereqs, questions, f"{seed}_{backend}_{scenario}", folder)
+            for (q, replies), kind, a, b in zip(questions, kinds, ours, theirs):
+                total += 1
+                agree += a == b
+                by_kind[f"{backend}: {kind}"]["same" if a == b else "different"] += 1
+                by_kind[f"{backend}: {kind}"]["bfcl_pass"] += b
+                if a != b:
+                    disagreements.append({"id": q["id"], "kind": kind, "palaestra": a, "bfcl": b,
+                                          "reply": replies[-1][:150]})
+    return {"runs": total, "agree": agree, "by_kind": {k: dict(v) for k, v in sorted(by_kind.items())},
+            "disagreements": disagreements}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--single", type=int, default=24_000, help="single-turn replies (about)")
@@ -435,7 +521,10 @@ def main() -> None:
     start = time.process_time()
     multi = run_multi_turn(args.multi, args.per_entry, args.seed)
     multi_cpu = time.process_time() - start
-    for title, rep in (("single-turn replies", single), ("multi-turn runs", multi)):
+    start = time.process_time()
+    memory = run_memory(args.seed)
+    memory_cpu = time.process_time() - start
+    for title, rep in (("single-turn replies", single), ("multi-turn runs", multi), ("memory questions", memory)):
         n = rep.get("cases", rep.get("runs"))
         table = Table(title=f"BFCL-v0 vs BFCL's evaluator, {title}: {rep['agree']}/{n} agree "
                             f"({100 * rep['agree'] / max(n, 1):.2f}%)")
@@ -448,11 +537,11 @@ def main() -> None:
         for d in rep["disagreements"][:40]:
             console.print(f"  [yellow]{d['id']}[/] {d['kind']}: palaestra={d['palaestra']} bfcl={d['bfcl']} "
                           f"{d.get('reply', '')[:150]!r}")
-    console.print(f"CPU: single-turn {single_cpu:.1f} s, multi-turn {multi_cpu:.1f} s; "
+    console.print(f"CPU: single-turn {single_cpu:.1f} s, multi-turn {multi_cpu:.1f} s, memory {memory_cpu:.1f} s; "
                   f"BFCL evaluator crashed on {single['bfcl_raised']} single-turn replies.")
     if args.json:
         with open(args.json, "w", encoding="utf-8") as fh:
-            json.dump({"single_turn": single, "multi_turn": multi}, fh, indent=1, default=str)
+            json.dump({"single_turn": single, "multi_turn": multi, "memory": memory}, fh, indent=1, default=str)
 
 
 if __name__ == "__main__":

@@ -203,3 +203,51 @@ def test_java_and_javascript_entries_are_served_and_judged_as_bfcl_judges_them()
     assert env.step('[validateUserInput(inputField="userInputField", isComplete=True)]')[1] == 0.0
     assert not reference.single_turn_verdict(base.entries["simple_javascript_0"],
                                              '[validateUserInput(inputField="userInputField", isComplete=True)]')
+
+
+def test_memory_battery_agrees_with_bfcl(battery):
+    report = battery.run_memory(seed=5, scenarios=("customer", "notetaker"))
+    assert report["runs"] >= 300 and report["agree"] == report["runs"], report["disagreements"][:5]
+    kinds = report["by_kind"]
+    assert kinds["kv: retrieve then answer"]["bfcl_pass"] > 0 and kinds["kv: wrong answer"].get("bfcl_pass", 0) == 0
+
+
+def test_memory_is_written_in_prerequisites_and_read_by_questions():
+    from palaestra.envs.tools.bfcl import data
+
+    prereq = gym.make("palaestra/BFCL-v0", category="memory_kv_prereq", text=True)
+    first = [e for e in data.load("memory_kv_prereq") if e["scenario"] == "customer"][0]
+    prereq.reset(options={"task": first["id"]})
+    _, _, term, _, info = prereq.step("[core_memory_add(key='first_name', value='Michael')]")
+    assert not term
+    for _ in first["question"]:
+        _, reward, term, _, info = prereq.step("Thank you, noted.")
+        if term:
+            break
+    assert term and reward == 0.0 and not info["success"] and info["verdict"]["scored"] is False
+    assert info["memory"] == {"core_memory": {"first_name": "Michael"}, "archival_memory": {}}
+    question = gym.make("palaestra/BFCL-v0", category="memory_kv", text=True)
+    obs, info = question.reset(options={"task": "memory_kv_0-customer-0", "memory": info["memory"]})
+    assert info["memory_loaded"] and '"first_name": "Michael"' in obs  # the core memory is in the prompt
+    obs, reward, term, _, _ = question.step("[core_memory_retrieve(key='first_name')]")
+    assert not term and '{"value": "Michael"}' in obs
+    assert question.step("{'answer': 'Michael', 'context': 'core memory'}")[1:3] == (1.0, True)
+    # a malformed snapshot is refused with what to pass instead
+    with pytest.raises(ValueError, match="info\\['memory'\\]"):
+        question.reset(options={"task": "memory_kv_0-customer-0", "memory": {"memory": "x"}})
+
+
+def test_memory_shotgun_pays_under_bfcl_and_not_under_strict():
+    from palaestra.envs.tools.bfcl import data
+
+    qs = [e for e in data.load("memory_kv") if e["scenario"] == "customer"]
+    everything = ", ".join(q["ground_truth"][0] for q in qs)
+    bfcl = gym.make("palaestra/BFCL-v0", category="memory_kv", text=True)
+    strict = gym.make("palaestra/BFCL-v0", category="memory_kv", protocol="strict", text=True)
+    bfcl.reset(options={"task": qs[0]["id"]})
+    assert bfcl.step(everything)[1] == 1.0  # BFCL's agentic_checker: any expected answer in the reply
+    strict.reset(options={"task": qs[0]["id"]})
+    _, reward, term, _, info = strict.step("answer: " + everything)
+    assert term and reward == 0.0 and info["verdict"]["error_type"] == "strict:answer_too_long"
+    strict.reset(options={"task": qs[0]["id"]})
+    assert strict.step("answer: Your first name is Michael.")[1] == 1.0

@@ -34,15 +34,23 @@ MULTI_TURN = {
     "multi_turn_miss_param": "multi_turn_miss_param",
     "multi_turn_long_context": "multi_turn_long_context",
 }
+#: BFCL's memory categories that run offline (``memory_vector`` needs sentence-transformers
+#: and FAISS with a downloaded model): the questions, and the prerequisite conversations
+#: (the memory write phase) whose final memory the questions read
+MEMORY = {"memory_kv": "kv", "memory_rec_sum": "rec_sum"}
+MEMORY_PREREQ = {f"{c}_prereq": b for c, b in MEMORY.items()}
+SCENARIOS = ("customer", "finance", "healthcare", "notetaker", "student")
 GROUPS = {
     "single_turn": list(SINGLE_TURN),
     "non_live": ["simple", "simple_java", "simple_javascript", "multiple", "parallel", "parallel_multiple",
                  "irrelevance"],
     "live": [c for c in SINGLE_TURN if c.startswith("live_")],
     "multi_turn": list(MULTI_TURN),
-    "all": list(SINGLE_TURN) + list(MULTI_TURN),
+    "memory": list(MEMORY),
+    "memory_prereq": list(MEMORY_PREREQ),
+    "all": list(SINGLE_TURN) + list(MULTI_TURN) + list(MEMORY),
 }
-CATEGORIES = {**SINGLE_TURN, **MULTI_TURN}
+CATEGORIES = {**SINGLE_TURN, **MULTI_TURN, **MEMORY, **MEMORY_PREREQ}
 
 
 def language(category: str) -> str:
@@ -89,8 +97,34 @@ def _read_jsonl(path: Path) -> list[dict]:
         return [json.loads(line) for line in fh if line.strip()]
 
 
+def _memory_entries(category: str) -> tuple[dict, ...]:
+    """BFCL's ``process_memory_test_case``: ids ``memory_kv_...``, the backend's class, and
+    (prerequisites) the conversations of each scenario in order."""
+    prereq = category in MEMORY_PREREQ
+    base = category[: -len("_prereq")] if prereq else category
+    backend_class = f"MemoryAPI_{MEMORY[base]}"
+    if prereq:
+        entries = []
+        for scenario in SCENARIOS:
+            for entry in _read_jsonl(data_dir() / "memory_prereq_conversation" / f"memory_{scenario}.json"):
+                entry["id"] = entry["id"].replace("memory", base)  # memory_kv_prereq_0-customer-0
+                entries.append(entry)
+    else:
+        entries = _read_jsonl(data_dir() / "BFCL_v4_memory.json")
+        answers = {a["id"]: a["ground_truth"] for a in _read_jsonl(data_dir() / "possible_answer" / "BFCL_v4_memory.json")}
+        for entry in entries:
+            entry["ground_truth"] = answers.get(entry["id"])
+            entry["id"] = entry["id"].replace("memory", base)
+    for entry in entries:
+        entry["involved_classes"] = [backend_class]
+        entry["category"] = category
+    return tuple(entries)
+
+
 @functools.lru_cache(maxsize=None)
 def _entries(category: str) -> tuple[dict, ...]:
+    if category in MEMORY or category in MEMORY_PREREQ:
+        return _memory_entries(category)
     stem = CATEGORIES[category]
     entries = _read_jsonl(data_dir() / f"BFCL_v4_{stem}.json")
     answers_path = data_dir() / "possible_answer" / f"BFCL_v4_{stem}.json"

@@ -13,7 +13,8 @@ from ..schema import bfcl_tool
 from . import data
 from .checker import check
 from .decoder import MAX_REPLY, DecodeError, decode, execution_calls, is_call_list
-from .multi_turn import APIWorld, missing_results, parse_ground_truth, state_differences
+from .multi_turn import (APIWorld, check_memory_snapshot, memory_snapshot, missing_results, parse_ground_truth,
+                         state_differences)
 
 #: ``"bfcl"``: BFCL's protocol (its decoder, one reply per single-turn entry, first-fit
 #: parallel matching, the shipped evaluator's multi-turn rules); ``"strict"``: palaestra's
@@ -153,7 +154,17 @@ class BFCLEnv(ToolEnvBase):
 
     @property
     def multi_turn(self) -> bool:
-        return self.entry is not None and self.entry["category"] in data.MULTI_TURN
+        """Turns of a conversation with executable functions (multi-turn and memory entries)."""
+        return self.entry is not None and (self.entry["category"] in data.MULTI_TURN or self.memory)
+
+    @property
+    def memory(self) -> bool:
+        return self.entry is not None and (self.entry["category"] in data.MEMORY
+                                           or self.entry["category"] in data.MEMORY_PREREQ)
+
+    @property
+    def memory_prereq(self) -> bool:
+        return self.entry is not None and self.entry["category"] in data.MEMORY_PREREQ
 
     # ---- instructions ----------------------------------------------------------------
     @property
@@ -268,17 +279,30 @@ class BFCLEnv(ToolEnvBase):
     def reset(self, *, seed=None, options=None):
         super().reset(seed=seed)
         tid = self._pick(self.task_ids, seed, options)
-        self._start(tid)
+        memory = (options or {}).get("memory")
+        e = self.entries[tid]
+        if memory is not None and not (e["category"] in data.MEMORY or e["category"] in data.MEMORY_PREREQ):
+            raise ValueError(f"options['memory'] is for BFCL's memory categories; {tid} is {e['category']}.")
+        if memory is not None:
+            memory = check_memory_snapshot(e["involved_classes"][0], memory)
+            if e["category"] in data.MEMORY_PREREQ and tid.endswith("-0"):
+                memory = None  # BFCL: the first conversation of a scenario starts from an empty memory
+        self._start(tid, memory=memory)
         return self.render_text(), self._info()
 
-    def _start(self, tid: str, restore: dict | None = None):
+    def _start(self, tid: str, restore: dict | None = None, memory: dict | None = None):
         self.entry = self.entries[tid]
         e = self.entry
         goal = " / ".join(m["content"] for turn in e["question"][:1] for m in turn if m["role"] == "user")
         self.task = Task(id=tid, goal=goal, split="test", data={"category": e["category"]}, oracle=_oracle,
                          validator=_validate)
         self._reset_episode()
-        if self.multi_turn:
+        self._memory_loaded = memory is not None if restore is None else restore.get("memory_loaded", False)
+        if self.memory:
+            self.world = APIWorld(e, False, memory=memory) if restore is None else APIWorld.from_bytes(restore["world"])
+            self.truth = None
+            self._functions = [d for c in e["involved_classes"] for d in data.multi_turn_docs(c)]
+        elif self.multi_turn:
             long_context = "long_context" in e["category"]
             if restore is None:
                 self.world = APIWorld(e, long_context)
@@ -298,6 +322,8 @@ class BFCLEnv(ToolEnvBase):
 
     def _open_turn(self, turn: int):
         e = self.entry
+        if self.memory and turn == 0:
+            self._say("system", _memory_system_prompt(e, self.world))
         added = (e.get("missed_function") or {}).get(str(turn)) if self.multi_turn else None
         if added:
             names = set(added)
@@ -326,6 +352,8 @@ class BFCLEnv(ToolEnvBase):
         self._actions.append(action)
         if not self.multi_turn:
             return self._single_turn(action)
+        if self.memory:
+            return self._memory_step(action)
         if self.protocol == "bfcl":
             return self._multi_turn_bfcl(action)
         reward, terminated, truncated = 0.0, False, False
@@ -384,6 +412,50 @@ class BFCLEnv(ToolEnvBase):
                               "error": f"more than {MAX_STEPS_PER_TURN} steps with calls in one turn"})
             return self.render_text(), 0.0, True, False, self._info()
         return self.render_text(), 0.0, False, False, self._info()
+
+    def _memory_step(self, action):
+        """BFCL's memory entries: calls run on the memory backend; a reply without calls ends
+        the turn. Prerequisite conversations (the write phase) are not scored and end with
+        the memory in ``info["memory"]``; a question is judged on that reply by BFCL's
+        ``agentic_checker`` (one of the answers appears in it, words whole, case and
+        ``,./-_*^()`` ignored)."""
+        calls, text = None, None
+        if isinstance(action, dict) and "reply" in action:  # protocol="bfcl" (strict replies are parsed)
+            try:
+                calls = execution_calls(decode(action["reply"]))
+            except DecodeError:
+                calls = None
+            text = action["reply"]
+            self._say("call" if calls else "answer", text.strip("`\n ") if calls else text)
+        elif isinstance(action, dict) and "answer" in action:
+            text = action["answer"]
+            self._say("answer", text)
+        else:
+            calls = [(c["name"], c["arguments"], True) for c in self._log_calls(action)]
+        if calls:
+            for name, arguments, runnable in calls:
+                self._run_call(name, arguments, runnable)
+            self._call_steps += 1
+            if self._call_steps <= MAX_STEPS_PER_TURN:
+                return self.render_text(), 0.0, False, False, self._info()
+            text = None  # BFCL's force quit: the turn (and the entry's inference) stops here
+        if self.memory_prereq:
+            if text is not None and self._turn + 1 < len(self.entry["question"]):
+                self._turn += 1
+                self._turn_steps, self._turn_calls, self._call_steps = 0, 0, 0
+                self._open_turn(self._turn)
+                return self.render_text(), 0.0, False, False, self._info()
+            self._end(False, {"valid": False, "error_type": "", "scored": False,
+                              "note": "a prerequisite conversation (BFCL's memory write phase) is not scored; pass "
+                                      "info['memory'] to the scenario's next entries"})
+            return self.render_text(), 0.0, True, False, self._info()
+        if text is None:
+            verdict = {"valid": False, "error_type": "agentic:no_last_message",
+                       "error": f"more than {MAX_STEPS_PER_TURN} steps with calls and no final reply"}
+        else:
+            verdict = _agentic_verdict(text, self.entry["ground_truth"], self.protocol)
+        self._end(verdict["valid"], verdict)
+        return self.render_text(), (1.0 if verdict["valid"] else 0.0), True, False, self._info()
 
     def _single_turn(self, action):
         e = self.entry
@@ -489,6 +561,10 @@ class BFCLEnv(ToolEnvBase):
             info["turn"] = self._turn
             info["turns"] = len(self.entry["question"])
             info["turn_verdicts"] = [dict(v) for v in self._verdicts]
+        if self.memory:
+            info["memory_loaded"] = self._memory_loaded
+            if self.memory_prereq and self._ended:
+                info["memory"] = memory_snapshot(self.world)
         if self._outcome is not None:
             info["success"] = self._outcome["success"]
             info["verdict"] = json.loads(json.dumps(self._outcome["verdict"]))
@@ -499,6 +575,10 @@ class BFCLEnv(ToolEnvBase):
         """Ground-truth actions from the current point of a fresh episode (BFCL's answers)."""
         e = self.entry
         cat = e["category"]
+        if self.memory:
+            if self.memory_prereq:
+                return [{"answer": "Noted."} for _ in range(self._turn, len(e["question"]))]
+            return [{"answer": str({"answer": e["ground_truth"][0], "context": "from my memory"})}]
         if self.multi_turn:
             plan = self._multi_turn_plan(0)
             done = len(self._actions)
@@ -570,6 +650,7 @@ class BFCLEnv(ToolEnvBase):
             "results": list(self._results),
             "verdicts": [dict(v) for v in self._verdicts], "steps": self._steps, "calls": self._calls,
             "ended": self._ended, "outcome": json.loads(json.dumps(self._outcome)),
+            "memory_loaded": getattr(self, "_memory_loaded", False),
             "actions": json.loads(json.dumps(self._actions)),
         }
 
@@ -582,7 +663,9 @@ class BFCLEnv(ToolEnvBase):
                              f"protocol={self.protocol!r}. Make the env with the snapshot's protocol.")
         if tid not in self.entries:
             raise ValueError(f"the snapshot's entry {tid!r} is not in this env's categories {self.categories}.")
-        self._start(tid, restore=state if self.entries[tid]["category"] in data.MULTI_TURN else {})
+        category = self.entries[tid]["category"]
+        multi = category in data.MULTI_TURN or category in data.MEMORY or category in data.MEMORY_PREREQ
+        self._start(tid, restore=state if multi else {})
         by_name = {}
         if self.multi_turn:
             by_name = {d["name"]: d for c in self.entry["involved_classes"] for d in data.multi_turn_docs(c)}
@@ -746,3 +829,33 @@ def _source_call(call: dict, functions: list[dict], language: str) -> dict:
     props = doc["parameters"].get("properties", {})
     return {"name": call["name"],
             "arguments": {k: _source_value(v, props.get(k, {}), language) for k, v in call["arguments"].items()}}
+
+
+def _memory_system_prompt(entry: dict, world) -> str:
+    """BFCL's memory system prompt (``add_memory_instruction_system_prompt``) with the core
+    memory's content, followed for questions by its answer-format prompt."""
+    from bfcl_eval.constants import default_prompts as p
+
+    (inst,) = world.instances.values()
+    template = p.MEMORY_BACKEND_INSTRUCTION_UNIFIED if "rec_sum" in entry["category"] \
+        else p.MEMORY_BACKEND_INSTRUCTION_CORE_ARCHIVAL
+    text = template.format(scenario_setting=p.MEMORY_AGENT_SETTINGS[entry["scenario"]],
+                           memory_content=inst._dump_core_memory_to_context())
+    if entry["category"] in data.MEMORY:
+        text += "\n\n" + p.ADDITIONAL_SYSTEM_PROMPT_FOR_AGENTIC_RESPONSE_FORMAT
+    return text
+
+
+def _agentic_verdict(reply: str, answers: list[str], protocol: str) -> dict:
+    """BFCL's ``agentic_checker``; ``protocol="strict"`` also refuses a reply longer than
+    three times the longest answer plus 40 characters (a list of guesses does not pay)."""
+    from bfcl_eval.eval_checker.agentic_eval.agentic_checker import agentic_checker
+
+    result = agentic_checker(reply, answers)
+    if not result["valid"]:
+        return {"valid": False, "error_type": result.get("error_type", "agentic:answer_not_found"),
+                "error": "none of the expected answers is in the reply"}
+    if protocol == "strict" and len(reply) > 3 * max(len(a) for a in answers) + 40:
+        return {"valid": False, "error_type": "strict:answer_too_long",
+                "error": "the reply holds an expected answer but is too long to count as one answer"}
+    return {"valid": True, "error_type": "", "error": ""}

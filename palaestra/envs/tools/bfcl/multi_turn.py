@@ -23,21 +23,59 @@ import pickle
 from ..calls import parse_action_text
 
 
-def _instance(class_name: str, initial_config: dict, long_context: bool):
+def _instance(class_name: str, initial_config: dict, long_context: bool, memory: dict | None = None):
     from bfcl_eval.constants.executable_backend_config import CLASS_FILE_PATH_MAPPING, STATELESS_CLASSES
 
     cls = getattr(importlib.import_module(CLASS_FILE_PATH_MAPPING[class_name]), class_name)
     inst = cls()
-    if class_name not in STATELESS_CLASSES:
+    if class_name.startswith("MemoryAPI"):
+        # BFCL loads a memory backend from the snapshot file its previous entry flushed;
+        # here the snapshot comes in as a value (see memory_snapshot)
+        for attr, value in (memory or {}).items():
+            setattr(inst, attr, copy.deepcopy(value))
+    elif class_name not in STATELESS_CLASSES:
         inst._load_scenario(copy.deepcopy(initial_config.get(class_name, {})), long_context=long_context)
     return inst
+
+
+_MEMORY_BOOKKEEPING = ("snapshot_folder", "latest_snapshot_file", "test_id", "scenario")
+MAX_MEMORY_SNAPSHOT = 1_000_000  # characters of a memory snapshot (as JSON) accepted at reset
+
+
+def memory_snapshot(world: "APIWorld") -> dict:
+    """The memory a backend holds, as BFCL flushes it (``core_memory``/``archival_memory``
+    for ``kv``, ``memory`` for ``rec_sum``): what the next entry of the scenario loads."""
+    (inst,) = world.instances.values()
+    return json.loads(json.dumps({k: v for k, v in vars(inst).items()
+                                  if not k.startswith("_") and k not in _MEMORY_BOOKKEEPING}))
+
+
+def check_memory_snapshot(class_name: str, snapshot) -> dict:
+    """A snapshot given to ``reset(options={"memory": ...})``, checked against the backend."""
+    from bfcl_eval.constants.executable_backend_config import CLASS_FILE_PATH_MAPPING
+
+    fresh = getattr(importlib.import_module(CLASS_FILE_PATH_MAPPING[class_name]), class_name)()
+    expected = {k: type(v) for k, v in vars(fresh).items() if not k.startswith("_") and k not in _MEMORY_BOOKKEEPING}
+    if not isinstance(snapshot, dict) or set(snapshot) != set(expected):
+        raise ValueError(f"a {class_name} memory snapshot is a dict with keys {sorted(expected)}; got "
+                         f"{sorted(snapshot) if isinstance(snapshot, dict) else type(snapshot).__name__}. "
+                         "Pass the info['memory'] that the scenario's last prerequisite episode ended with.")
+    for key, kind in expected.items():
+        if not isinstance(snapshot[key], kind):
+            raise ValueError(f"memory snapshot[{key!r}] should be a {kind.__name__}, got {type(snapshot[key]).__name__}.")
+        if kind is dict and not all(isinstance(k, str) and isinstance(v, str) for k, v in snapshot[key].items()):
+            raise ValueError(f"memory snapshot[{key!r}] should map strings to strings.")
+    size = len(json.dumps(snapshot))
+    if size > MAX_MEMORY_SNAPSHOT:
+        raise ValueError(f"the memory snapshot is {size} characters as JSON; at most {MAX_MEMORY_SNAPSHOT}.")
+    return copy.deepcopy(snapshot)
 
 
 class APIWorld:
     """The instances of an entry's involved classes and the public methods they expose."""
 
-    def __init__(self, entry: dict, long_context: bool):
-        self.instances = {c: _instance(c, entry.get("initial_config", {}), long_context)
+    def __init__(self, entry: dict, long_context: bool, memory: dict | None = None):
+        self.instances = {c: _instance(c, entry.get("initial_config", {}), long_context, memory)
                           for c in entry["involved_classes"]}
         self._index()
 

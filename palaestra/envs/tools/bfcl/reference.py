@@ -256,3 +256,53 @@ def multi_turn_verdict(entry: dict, script: list[list[str]], run_id: str) -> boo
         for key in [k for k in vars(multi_turn_utils) if k.startswith(name) and k.endswith("_instance")]:
             delattr(multi_turn_utils, key)
     return bool(result["valid"])
+
+
+def memory_verdicts(prereqs: list[tuple[dict, list[list[str]]]], questions: list[tuple[dict, list[str]]],
+                    run_id: str, folder) -> list[bool]:
+    """BFCL's verdicts on memory questions after its memory write phase.
+
+    ``prereqs``: the scenario's prerequisite entries in order, each with the scripted replies
+    per turn; ``questions``: question entries with their scripted replies. BFCL's own
+    inference loop runs the prerequisites (each flushes the memory to ``folder``, as BFCL
+    does), then each question (which loads that memory) and ``_evaluate_single_agentic_entry``
+    judges it.
+    """
+    import contextlib
+    import copy
+    import io
+    import re
+    from pathlib import Path
+
+    runner = _runner()
+    from bfcl_eval.eval_checker.multi_turn_eval import multi_turn_utils
+
+    name = "ref_" + re.sub(r"[^A-Za-z0-9_]", "_", run_id)
+    handler_class = _handler_class()
+
+    def config(entry):
+        return {entry["involved_classes"][0]: {"model_result_dir": Path(folder), "scenario": entry["scenario"],
+                                               "test_id": entry["id"], "test_category": entry["category"]}}
+
+    verdicts = []
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            for entry, script in prereqs:
+                test_entry = {k: copy.deepcopy(v) for k, v in entry.items() if k != "category"}
+                test_entry["initial_config"] = config(entry)
+                handler_class(name, script).inference_multi_turn_prompting(test_entry, include_input_log=False,
+                                                                           exclude_state_log=True)
+            for entry, replies in questions:
+                test_entry = {k: copy.deepcopy(v) for k, v in entry.items() if k not in ("category", "ground_truth")}
+                test_entry["initial_config"] = config(entry)
+                handler = handler_class(name, [replies])
+                responses, _ = handler.inference_multi_turn_prompting(test_entry, include_input_log=False,
+                                                                      exclude_state_log=True)
+                result = runner._evaluate_single_agentic_entry(handler, entry["id"], responses,
+                                                               copy.deepcopy(entry["ground_truth"]), test_entry, name,
+                                                               entry["category"])
+                verdicts.append(bool(result["valid"]))
+    finally:
+        for key in [k for k in vars(multi_turn_utils) if k.startswith(name) and k.endswith("_instance")]:
+            delattr(multi_turn_utils, key)
+    return verdicts
