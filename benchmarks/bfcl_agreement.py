@@ -503,6 +503,57 @@ def run_memory(seed: int = 0, scenarios=None) -> dict:
             "disagreements": disagreements}
 
 
+# ---- web-search battery ---------------------------------------------------------------------------
+def run_web_search(seed: int = 0, per_entry: int = 3, corpus: str | None = None) -> dict:
+    """Web-search entries (both categories) through an offline corpus of generic pages (no
+    answer in it) and through BFCL's own loop (its searches fail offline; scripted replies
+    do not read results)."""
+    import tempfile
+
+    import gymnasium as gym
+
+    import palaestra  # noqa: F401
+    from palaestra.envs.tools.bfcl import reference
+
+    rng = random.Random(seed)
+    agree, total, by_kind, disagreements = 0, 0, defaultdict(Counter), []
+    with tempfile.TemporaryDirectory() as folder:
+        if corpus is None:
+            for i, topic in enumerate(["tea", "football", "music", "billionaires", "rivers"]):
+                with open(f"{folder}/page_{i}.txt", "w", encoding="utf-8") as fh:
+                    fh.write(f"About {topic}\nA short local page about {topic}, with no answer in it.\n")
+            corpus = folder
+        env = gym.make("palaestra/BFCL-v0", category="web_search", web_corpus=corpus, text=True)
+        base = env.unwrapped
+        everything = sorted({base.entries[t]["ground_truth"][0] for t in base.task_ids})
+        for tid in base.task_ids:
+            e = base.entries[tid]
+            answer = e["ground_truth"][0]
+            scripts = [("search then answer", ["[search_engine_query(keywords='background facts')]",
+                                               str({"answer": answer, "context": "from the search"})]),
+                       ("fetch then answer", ["[fetch_url_content(url='https://example.com/page', mode='truncate')]",
+                                              f"The answer is {answer}."]),
+                       ("answer in prose", [f"It is {answer}."]),
+                       ("wrong answer", [str({"answer": "I cannot answer this question", "context": "no data"})]),
+                       ("every answer of the category", [", ".join(everything)]),
+                       ("21 call steps", ["[search_engine_query(keywords='x')]"] * 21),
+                       ("answer as a call", [f"[final_answer(text={answer!r})]"]),
+                       ("empty reply", [""])]
+            for kind, replies in rng.sample(scripts, per_entry):
+                info = _palaestra_conversation(env, tid, [replies])
+                ours = bool(info.get("success"))
+                theirs = reference.web_search_verdict(e, replies, f"{seed}_{tid}_{kind}")
+                total += 1
+                agree += ours == theirs
+                by_kind[kind]["same" if ours == theirs else "different"] += 1
+                by_kind[kind]["bfcl_pass"] += theirs
+                if ours != theirs:
+                    disagreements.append({"id": tid, "kind": kind, "palaestra": ours, "bfcl": theirs,
+                                          "reply": replies[-1][:150]})
+    return {"runs": total, "agree": agree, "by_kind": {k: dict(v) for k, v in sorted(by_kind.items())},
+            "disagreements": disagreements}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--single", type=int, default=24_000, help="single-turn replies (about)")
@@ -524,7 +575,11 @@ def main() -> None:
     start = time.process_time()
     memory = run_memory(args.seed)
     memory_cpu = time.process_time() - start
-    for title, rep in (("single-turn replies", single), ("multi-turn runs", multi), ("memory questions", memory)):
+    start = time.process_time()
+    web = run_web_search(args.seed)
+    web_cpu = time.process_time() - start
+    for title, rep in (("single-turn replies", single), ("multi-turn runs", multi), ("memory questions", memory),
+                       ("web-search entries", web)):
         n = rep.get("cases", rep.get("runs"))
         table = Table(title=f"BFCL-v0 vs BFCL's evaluator, {title}: {rep['agree']}/{n} agree "
                             f"({100 * rep['agree'] / max(n, 1):.2f}%)")
@@ -537,11 +592,11 @@ def main() -> None:
         for d in rep["disagreements"][:40]:
             console.print(f"  [yellow]{d['id']}[/] {d['kind']}: palaestra={d['palaestra']} bfcl={d['bfcl']} "
                           f"{d.get('reply', '')[:150]!r}")
-    console.print(f"CPU: single-turn {single_cpu:.1f} s, multi-turn {multi_cpu:.1f} s, memory {memory_cpu:.1f} s; "
+    console.print(f"CPU: single-turn {single_cpu:.1f} s, multi-turn {multi_cpu:.1f} s, memory {memory_cpu:.1f} s, web search {web_cpu:.1f} s; "
                   f"BFCL evaluator crashed on {single['bfcl_raised']} single-turn replies.")
     if args.json:
         with open(args.json, "w", encoding="utf-8") as fh:
-            json.dump({"single_turn": single, "multi_turn": multi, "memory": memory}, fh, indent=1, default=str)
+            json.dump({"single_turn": single, "multi_turn": multi, "memory": memory, "web_search": web}, fh, indent=1, default=str)
 
 
 if __name__ == "__main__":

@@ -251,3 +251,64 @@ def test_memory_shotgun_pays_under_bfcl_and_not_under_strict():
     assert term and reward == 0.0 and info["verdict"]["error_type"] == "strict:answer_too_long"
     strict.reset(options={"task": qs[0]["id"]})
     assert strict.step("answer: Your first name is Michael.")[1] == 1.0
+
+
+@pytest.fixture
+def web_corpus(tmp_path):
+    (tmp_path / "wiki").mkdir()
+    (tmp_path / "wiki" / "tea.txt").write_text(
+        "URL: https://en.wikipedia.org/wiki/Da_Hong_Pao\nDa Hong Pao\nDa Hong Pao is a Wuyi rock tea from China, "
+        "among the most expensive teas in the world.\n", encoding="utf-8")
+    (tmp_path / "forbes.html").write_text(
+        "<html><head><title>Forbes: China's richest</title><script>var x = 1;</script></head><body>"
+        "<p>In April 2025 Zhang Yiming is the richest person in China, according to Forbes.</p></body></html>",
+        encoding="utf-8")
+    return tmp_path
+
+
+def test_web_search_runs_offline_with_bfcls_functions(web_corpus):
+    import pickle
+
+    env = gym.make("palaestra/BFCL-v0", category="web_search", web_corpus=str(web_corpus), text=True)
+    env.reset(options={"task": "web_search_base_0"})
+    obs, _, term, _, _ = env.step("[search_engine_query(keywords='most expensive tea country')]")
+    assert not term and "'href': 'https://en.wikipedia.org/wiki/Da_Hong_Pao'" in obs and "'body': " in obs
+    state = pickle.dumps(env.unwrapped.get_state())
+    assert len(state) < 20_000  # the snapshot holds the corpus path, not its index
+    obs, _, term, _, _ = env.step("[fetch_url_content(url='https://local.corpus/forbes.html', mode='truncate')]")
+    assert "Zhang Yiming is the richest" in obs and "var x" not in obs
+    obs, _, _, _, _ = env.step("[fetch_url_content(url='https://nowhere.example/x')]")
+    assert "404" in obs
+    assert env.step("{'answer': 'Zhang Yiming', 'context': 'Forbes, April 2025'}")[1:3] == (1.0, True)
+    env.reset(options={"task": "web_search_no_snippet_0"})
+    obs = env.step("[search_engine_query(keywords='Forbes richest China')]")[0]
+    assert "https://local.corpus/forbes.html" in obs and "'body'" not in obs
+    with pytest.raises(ValueError, match="web_corpus="):
+        gym.make("palaestra/BFCL-v0", category="web_search_base")
+
+
+def test_web_corpus_problems_are_all_reported_up_front(tmp_path):
+    for i in range(5):
+        (tmp_path / f"good_{i}.txt").write_text(f"Page {i}\ntext {i}\n", encoding="utf-8")
+    for i in range(3):
+        (tmp_path / f"latin1_{i}.txt").write_bytes("caf\xe9 au lait".encode("latin-1"))
+    (tmp_path / "empty.md").write_text("   \n", encoding="utf-8")
+    with pytest.raises(ValueError) as err:
+        gym.make("palaestra/BFCL-v0", category="web_search_base", web_corpus=str(tmp_path))
+    message = str(err.value)
+    assert "4 bad item(s)" in message and all(f"latin1_{i}.txt" in message for i in range(3))
+    assert "empty.md: no text" in message
+
+
+def test_web_search_battery_agrees_with_bfcl(battery):
+    report = battery.run_web_search(seed=4, per_entry=2)
+    assert report["runs"] == 400 and report["agree"] == report["runs"], report["disagreements"][:5]
+    assert report["by_kind"]["search then answer"]["bfcl_pass"] > 0
+
+
+def test_web_search_contract(web_corpus):
+    from palaestra.testing import check_env_contract
+
+    report = check_env_contract("palaestra/BFCL-v0", category="web_search_base", web_corpus=str(web_corpus),
+                                fuzz_examples=100)
+    assert report.fuzz_examples >= 50

@@ -40,6 +40,9 @@ MULTI_TURN = {
 MEMORY = {"memory_kv": "kv", "memory_rec_sum": "rec_sum"}
 MEMORY_PREREQ = {f"{c}_prereq": b for c, b in MEMORY.items()}
 SCENARIOS = ("customer", "finance", "healthcare", "notetaker", "student")
+#: BFCL's web-search categories (search results with or without snippets), served from
+#: an offline corpus (``web_corpus=``; see :mod:`palaestra.envs.tools.bfcl.web_search`)
+WEB_SEARCH = {"web_search_base": True, "web_search_no_snippet": False}
 GROUPS = {
     "single_turn": list(SINGLE_TURN),
     "non_live": ["simple", "simple_java", "simple_javascript", "multiple", "parallel", "parallel_multiple",
@@ -48,9 +51,10 @@ GROUPS = {
     "multi_turn": list(MULTI_TURN),
     "memory": list(MEMORY),
     "memory_prereq": list(MEMORY_PREREQ),
+    "web_search": list(WEB_SEARCH),
     "all": list(SINGLE_TURN) + list(MULTI_TURN) + list(MEMORY),
 }
-CATEGORIES = {**SINGLE_TURN, **MULTI_TURN, **MEMORY, **MEMORY_PREREQ}
+CATEGORIES = {**SINGLE_TURN, **MULTI_TURN, **MEMORY, **MEMORY_PREREQ, **WEB_SEARCH}
 
 
 def language(category: str) -> str:
@@ -125,6 +129,15 @@ def _memory_entries(category: str) -> tuple[dict, ...]:
 def _entries(category: str) -> tuple[dict, ...]:
     if category in MEMORY or category in MEMORY_PREREQ:
         return _memory_entries(category)
+    if category in WEB_SEARCH:  # BFCL's process_web_search_test_case
+        entries = _read_jsonl(data_dir() / "BFCL_v4_web_search.json")
+        answers = {a["id"]: a["ground_truth"] for a in _read_jsonl(data_dir() / "possible_answer" /
+                                                                     "BFCL_v4_web_search.json")}
+        for entry in entries:
+            entry["ground_truth"] = answers.get(entry["id"])
+            entry["id"] = entry["id"].replace("web_search", category)
+            entry["category"] = category
+        return tuple(entries)
     stem = CATEGORIES[category]
     entries = _read_jsonl(data_dir() / f"BFCL_v4_{stem}.json")
     answers_path = data_dir() / "possible_answer" / f"BFCL_v4_{stem}.json"

@@ -122,13 +122,22 @@ class BFCLEnv(ToolEnvBase):
     reward_access = "hidden"  # the reward reads BFCL's possible answers and ground truth
 
     def __init__(self, category="simple", protocol: str = "bfcl", result_limit: int = 20_000,
-                 render_mode: str | None = None):
+                 web_corpus: str | None = None, render_mode: str | None = None):
         super().__init__(max_steps=MAX_STEPS_PER_TURN, render_mode=render_mode)
         if protocol not in PROTOCOLS:
             raise ValueError(f"protocol={protocol!r}: use 'bfcl' (BFCL's own protocol, the default) or 'strict' "
                              "(palaestra's stricter reading with retries).")
         self.protocol = protocol
         self.action_space = BFCLActionSpace()
+        self.web_corpus = None
+        if any(c in data.WEB_SEARCH for c in data.expand(category)):
+            if web_corpus is None:
+                raise ValueError("BFCL's web_search categories search an offline corpus here: pass web_corpus= a "
+                                 "folder of .txt/.md/.html pages or a .jsonl of {\"url\", \"title\", \"text\"} "
+                                 "records (palaestra.envs.tools.bfcl.web_search).")
+            from .web_search import load_corpus
+
+            self.web_corpus = str(load_corpus(str(web_corpus)).path)  # checked in full now, not at reset
         self.categories = tuple(data.expand(category))
         self.entries = data.entry_index(self.categories)
         self.task_ids = list(self.entries)
@@ -155,12 +164,17 @@ class BFCLEnv(ToolEnvBase):
     @property
     def multi_turn(self) -> bool:
         """Turns of a conversation with executable functions (multi-turn and memory entries)."""
-        return self.entry is not None and (self.entry["category"] in data.MULTI_TURN or self.memory)
+        return self.entry is not None and (self.entry["category"] in data.MULTI_TURN or self.memory
+                                           or self.entry["category"] in data.WEB_SEARCH)
 
     @property
     def memory(self) -> bool:
         return self.entry is not None and (self.entry["category"] in data.MEMORY
                                            or self.entry["category"] in data.MEMORY_PREREQ)
+
+    @property
+    def web_search(self) -> bool:
+        return self.entry is not None and self.entry["category"] in data.WEB_SEARCH
 
     @property
     def memory_prereq(self) -> bool:
@@ -298,8 +312,10 @@ class BFCLEnv(ToolEnvBase):
                          validator=_validate)
         self._reset_episode()
         self._memory_loaded = memory is not None if restore is None else restore.get("memory_loaded", False)
-        if self.memory:
-            self.world = APIWorld(e, False, memory=memory) if restore is None else APIWorld.from_bytes(restore["world"])
+        if self.memory or self.web_search:
+            web = (self.web_corpus, data.WEB_SEARCH[e["category"]]) if self.web_search else None
+            self.world = (APIWorld(e, False, memory=memory, web=web) if restore is None
+                          else APIWorld.from_bytes(restore["world"]))
             self.truth = None
             self._functions = [d for c in e["involved_classes"] for d in data.multi_turn_docs(c)]
         elif self.multi_turn:
@@ -324,6 +340,10 @@ class BFCLEnv(ToolEnvBase):
         e = self.entry
         if self.memory and turn == 0:
             self._say("system", _memory_system_prompt(e, self.world))
+        elif self.web_search and turn == 0:
+            from bfcl_eval.constants.default_prompts import ADDITIONAL_SYSTEM_PROMPT_FOR_AGENTIC_RESPONSE_FORMAT
+
+            self._say("system", ADDITIONAL_SYSTEM_PROMPT_FOR_AGENTIC_RESPONSE_FORMAT)
         added = (e.get("missed_function") or {}).get(str(turn)) if self.multi_turn else None
         if added:
             names = set(added)
@@ -352,7 +372,7 @@ class BFCLEnv(ToolEnvBase):
         self._actions.append(action)
         if not self.multi_turn:
             return self._single_turn(action)
-        if self.memory:
+        if self.memory or self.web_search:
             return self._memory_step(action)
         if self.protocol == "bfcl":
             return self._multi_turn_bfcl(action)
@@ -575,7 +595,7 @@ class BFCLEnv(ToolEnvBase):
         """Ground-truth actions from the current point of a fresh episode (BFCL's answers)."""
         e = self.entry
         cat = e["category"]
-        if self.memory:
+        if self.memory or self.web_search:
             if self.memory_prereq:
                 return [{"answer": "Noted."} for _ in range(self._turn, len(e["question"]))]
             return [{"answer": str({"answer": e["ground_truth"][0], "context": "from my memory"})}]
@@ -664,7 +684,8 @@ class BFCLEnv(ToolEnvBase):
         if tid not in self.entries:
             raise ValueError(f"the snapshot's entry {tid!r} is not in this env's categories {self.categories}.")
         category = self.entries[tid]["category"]
-        multi = category in data.MULTI_TURN or category in data.MEMORY or category in data.MEMORY_PREREQ
+        multi = (category in data.MULTI_TURN or category in data.MEMORY or category in data.MEMORY_PREREQ
+                 or category in data.WEB_SEARCH)
         self._start(tid, restore=state if multi else {})
         by_name = {}
         if self.multi_turn:

@@ -23,9 +23,16 @@ import pickle
 from ..calls import parse_action_text
 
 
-def _instance(class_name: str, initial_config: dict, long_context: bool, memory: dict | None = None):
+def _instance(class_name: str, initial_config: dict, long_context: bool, memory: dict | None = None,
+              web: tuple | None = None):
     from bfcl_eval.constants.executable_backend_config import CLASS_FILE_PATH_MAPPING, STATELESS_CLASSES
 
+    if class_name == "WebSearchAPI":  # offline: the same functions over a local corpus
+        from .web_search import OfflineWebSearch
+
+        if web is None:
+            raise ValueError("BFCL's web-search entries need an offline corpus: BFCLEnv(web_corpus=...).")
+        return OfflineWebSearch(*web)
     cls = getattr(importlib.import_module(CLASS_FILE_PATH_MAPPING[class_name]), class_name)
     inst = cls()
     if class_name.startswith("MemoryAPI"):
@@ -74,8 +81,8 @@ def check_memory_snapshot(class_name: str, snapshot) -> dict:
 class APIWorld:
     """The instances of an entry's involved classes and the public methods they expose."""
 
-    def __init__(self, entry: dict, long_context: bool, memory: dict | None = None):
-        self.instances = {c: _instance(c, entry.get("initial_config", {}), long_context, memory)
+    def __init__(self, entry: dict, long_context: bool, memory: dict | None = None, web: tuple | None = None):
+        self.instances = {c: _instance(c, entry.get("initial_config", {}), long_context, memory, web)
                           for c in entry["involved_classes"]}
         self._index()
 

@@ -306,3 +306,49 @@ def memory_verdicts(prereqs: list[tuple[dict, list[list[str]]]], questions: list
         for key in [k for k in vars(multi_turn_utils) if k.startswith(name) and k.endswith("_instance")]:
             delattr(multi_turn_utils, key)
     return verdicts
+
+
+def _placeholder_web() -> None:
+    """BFCL's WebSearchAPI imports SerpAPI, BeautifulSoup and html2text; where they are missing
+    the placeholders answer every search and fetch with an error (a scripted run does not
+    read the results)."""
+    for name, attr in (("serpapi", "GoogleSearch"), ("bs4", "BeautifulSoup"), ("html2text", "HTML2Text")):
+        if name in sys.modules or not _missing(name):
+            continue
+        stub = types.ModuleType(name)
+
+        class _Offline:
+            def __init__(self, *args, **kwargs):
+                raise RuntimeError("offline: no web access in the reference run")
+
+        setattr(stub, attr, _Offline)
+        sys.modules[name] = stub
+
+
+def web_search_verdict(entry: dict, replies: list[str], run_id: str) -> bool:
+    """BFCL's verdict on a web-search entry whose model replies ``replies`` (then "Done."):
+    its inference loop and ``_evaluate_single_agentic_entry``."""
+    import contextlib
+    import copy
+    import io
+    import re
+
+    _placeholder_web()
+    runner = _runner()
+    from bfcl_eval.eval_checker.multi_turn_eval import multi_turn_utils
+
+    name = "ref_" + re.sub(r"[^A-Za-z0-9_]", "_", run_id)
+    handler = _handler_class()(name, [replies])
+    test_entry = {k: copy.deepcopy(v) for k, v in entry.items() if k not in ("category", "ground_truth")}
+    test_entry["initial_config"] = {"WebSearchAPI": {"show_snippet": "no_snippet" not in entry["id"]}}
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            responses, _ = handler.inference_multi_turn_prompting(test_entry, include_input_log=False,
+                                                                  exclude_state_log=True)
+            result = runner._evaluate_single_agentic_entry(handler, entry["id"], responses,
+                                                           copy.deepcopy(entry["ground_truth"]), test_entry, name,
+                                                           entry["category"])
+    finally:
+        for key in [k for k in vars(multi_turn_utils) if k.startswith(name) and k.endswith("_instance")]:
+            delattr(multi_turn_utils, key)
+    return bool(result["valid"])
