@@ -80,6 +80,17 @@ class BFCLEnv(ToolEnvBase):
       in the last turn BFCL's evaluator does not notice it and judges the turn as is,
       and so does this env).
 
+    Java and JavaScript (``simple_java``, ``simple_javascript``): replies are read by
+    BFCL's own tree-sitter parsers and values converted by its type converters (needs
+    ``pip install palaestra[bfcl]``). Memory (``memory_kv``, ``memory_rec_sum``): the
+    scenario's prerequisite conversations (``memory_kv_prereq``, ...; BFCL's write phase,
+    not scored) end with ``info["memory"]``, which the next conversation and the questions
+    take as ``reset(options={"memory": ...})``; a question passes when its final reply (the
+    first without calls) contains one of the answers (BFCL's ``agentic_checker``). Web
+    search (``web_search_base``, ``web_search_no_snippet``): BFCL's search and fetch
+    functions answered from an offline corpus (``web_corpus=``), judged like memory
+    questions.
+
     ``protocol="strict"`` is palaestra's stricter reading, for training: a malformed
     reply is an invalid action (explained; the text view lets the model try again, up
     to its ``max_invalid``), accepted forms are wider (JSON calls, positional arguments,
@@ -109,14 +120,15 @@ class BFCLEnv(ToolEnvBase):
 
     ## Arguments
     ``category``: a category, a comma list, or a group (``single_turn``, ``non_live``,
-    ``live``, ``multi_turn``, ``all``); default ``simple``. ``protocol``: ``"bfcl"``
-    (default) or ``"strict"``. ``result_limit``: characters of a result shown in the
+    ``live``, ``multi_turn``, ``memory``, ``memory_prereq``, ``web_search``, ``all``);
+    default ``simple``. ``protocol``: ``"bfcl"`` (default) or ``"strict"``. ``web_corpus``:
+    the offline pages for the web-search categories (required for them). ``result_limit``: characters of a result shown in the
     observation (the transcript keeps all). ``render_mode``: ``"ansi"`` or None. Needs
     ``bfcl-eval`` (``pip install --no-deps bfcl-eval``).
 
     ## Version History
-    - v0: BFCL v4 data of bfcl-eval; Python categories; ``protocol="bfcl"`` by default
-      (the earlier behaviour is ``protocol="strict"``).
+    - v0: BFCL v4 data of bfcl-eval; ``protocol="bfcl"`` by default (the earlier
+      behaviour is ``protocol="strict"``); Java, JavaScript, memory and offline web search.
     """
 
     reward_access = "hidden"  # the reward reads BFCL's possible answers and ground truth

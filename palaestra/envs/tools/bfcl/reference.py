@@ -115,13 +115,18 @@ def execute_decoder():
 
 @functools.lru_cache(maxsize=None)
 def ast_checker():
-    """BFCL's ``ast_checker`` for Python entries: ``check(docs, decoded, possible, category)``."""
+    """BFCL's ``ast_checker``: ``check(docs, decoded, possible, category)``, in the category's language."""
     _placeholder_model_config()
     from bfcl_eval.constants.enums import Language
     from bfcl_eval.eval_checker.ast_eval.ast_checker import ast_checker as checker
 
-    return lambda docs, decoded, possible, category: checker(docs, decoded, possible, Language.PYTHON, category,
-                                                             "palaestra")
+    from bfcl_eval.utils import is_java, is_js
+
+    def check(docs, decoded, possible, category):
+        language = Language.JAVA if is_java(category) else Language.JAVASCRIPT if is_js(category) else Language.PYTHON
+        return checker(docs, decoded, possible, language, category, "palaestra")
+
+    return check
 
 
 @functools.lru_cache(maxsize=None)
