@@ -147,10 +147,25 @@ def test_parallel_calls_match_first_fit_by_default_and_in_any_order_when_strict(
     assert _verdict("parallel", "parallel_178", reply, protocol="strict")[0] == 1.0
 
 
-@pytest.mark.parametrize("category,tid", [("simple", "simple_python_335"), ("multiple", "multiple_178")])
+@pytest.mark.parametrize("category,tid", [("simple", "simple_python_335"), ("multiple", "multiple_178"),
+                                          ("parallel_multiple", "parallel_multiple_189"),
+                                          ("parallel_multiple", "parallel_multiple_191")])
 def test_empty_list_passes_where_the_possible_answer_is_empty_string(category, tid):
-    reply = "[find_card_in_deck(rank='Queen', suit='Hearts', deck=[])]"
-    assert _verdict(category, tid, reply)[0] == 1.0
+    from palaestra.envs.tools.bfcl import reference
+
+    env = gym.make("palaestra/BFCL-v0", category=category, text=True)
+    base = env.unwrapped
+    env.reset(options={"task": tid})
+    calls = base.task.solve(base)[0]
+    calls = calls if isinstance(calls, list) else [calls]
+    for call in calls:
+        if call["name"] == "find_card_in_deck":
+            call["arguments"]["deck"] = []
+    reply = base.format_action(calls if len(calls) > 1 else calls[0])
+    assert "deck=[]" in reply
+    assert env.step(reply)[1] == 1.0 and reference.single_turn_verdict(base.entries[tid], reply)
+    # the strict protocol too: an empty list where the parameter may be left out
+    assert _verdict(category, tid, reply, protocol="strict")[0] == 1.0
 
 
 def test_multi_turn_prose_ends_the_turn_and_long_turns_are_allowed():
