@@ -79,3 +79,30 @@ def test_huge_arithmetic_in_a_reply_is_bounded():
     with pytest.raises(DecodeError):
         decode("[f(a=1)]" + " " * 200_000)
     assert time.process_time() - start < 2.0
+
+
+@pytest.mark.parametrize("language", ["java", "javascript"])
+@pytest.mark.parametrize("reply", [
+    "f(a=" + "(" * 30000 + "1" + ")" * 30000 + ")",
+    "f(a=" + "-" * 50000 + "1)",
+    "f(a=" + "1+" * 30000 + "1)",
+])
+def test_deep_java_and_javascript_replies_are_refused_instead_of_crashing(language, reply):
+    # BFCL's tree-sitter parsers recurse over the tree: these replies segfault the process
+    from palaestra.envs.tools.bfcl.decoder import DecodeError, decode
+
+    start = time.process_time()
+    with pytest.raises(DecodeError, match="levels deep"):
+        decode(reply, language)
+    assert time.process_time() - start < 2.0
+
+
+def test_deep_reply_through_the_java_env_is_a_failed_decode():
+    import gymnasium as gym
+
+    import palaestra  # noqa: F401
+
+    env = gym.make("palaestra/BFCL-v0", category="simple_java", text=True)
+    env.reset(seed=0)
+    _, reward, term, _, info = env.step("f(a=" + "-" * 50000 + "1)")
+    assert term and reward == 0.0 and info["verdict"]["error_type"] == "ast_decoder:decoder_failed"

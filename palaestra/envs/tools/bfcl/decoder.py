@@ -105,12 +105,36 @@ def decode(reply: str, language: str = "python"):
         raise DecodeError("the reply is nested too deeply") from None
 
 
+MAX_DEPTH = 200  # syntax-tree depth of a Java/JavaScript reply: BFCL's parsers recurse and crash the process past it
+
+
+def _tree_depth(parser, source: str, limit: int) -> int:
+    """Depth of tree-sitter's tree for ``source``, walked without recursion (stops past ``limit``)."""
+    cursor = parser.parse(bytes(source, "utf8")).walk()
+    depth = deepest = 0
+    while True:
+        if cursor.goto_first_child():
+            depth += 1
+            deepest = max(deepest, depth)
+            if deepest > limit:
+                return deepest
+            continue
+        while not cursor.goto_next_sibling():
+            if not cursor.goto_parent():
+                return deepest
+            depth -= 1
+
+
 def _decode_tree_sitter(source: str, language: str):
     try:
         if language == "java":
-            from bfcl_eval.model_handler.parser.java_parser import parse_java_function_call as parse
+            from bfcl_eval.model_handler.parser import java_parser as module
+
+            parse = module.parse_java_function_call
         elif language == "javascript":
-            from bfcl_eval.model_handler.parser.js_parser import parse_javascript_function_call as parse
+            from bfcl_eval.model_handler.parser import js_parser as module
+
+            parse = module.parse_javascript_function_call
         else:
             raise ValueError(f"unknown language {language!r}: use python, java or javascript")
     except ImportError as exc:
@@ -119,6 +143,10 @@ def _decode_tree_sitter(source: str, language: str):
         raise MissingDependency(f"tree-sitter for BFCL's {language} parser ({exc})",
                                 "pip install tree_sitter==0.21.3 tree-sitter-java==0.21.0 "
                                 "tree-sitter-javascript==0.21.4") from exc
+    # BFCL's parsers print and walk the tree recursively: a deep tree (many nested brackets or
+    # a long chain of operators) takes the whole process down, so it is refused first
+    if _tree_depth(module.parser, source, MAX_DEPTH) > MAX_DEPTH:
+        raise DecodeError(f"the reply's syntax tree is more than {MAX_DEPTH} levels deep")
     try:
         return parse(source)
     except RecursionError:
