@@ -129,7 +129,8 @@ def _mutations(entry, calls, rng):
             out.append(("wrong value", [_with(first, arguments={**args, param: value * 3 + 1})] + rest))
         elif isinstance(value, str):
             out.append(("string upper case", [_with(first, arguments={**args, param: value.upper()})] + rest))
-            out.append(("string punctuation", [_with(first, arguments={**args, param: " " + value.replace(" ", "_") + "."})] + rest))
+            punctuated = " " + value.replace(" ", "_") + "."
+            out.append(("string punctuation", [_with(first, arguments={**args, param: punctuated})] + rest))
             out.append(("wrong value", [_with(first, arguments={**args, param: value + " extra"})] + rest))
             if value.strip().lstrip("-").isdigit():
                 out.append(("numeric string as int", [_with(first, arguments={**args, param: int(value)})] + rest))
@@ -161,7 +162,8 @@ def _placeholder(prop):
 def _forms(calls, rng):
     """(kind, reply text) forms of one list of calls."""
     out = [("python list", py(calls)), ("python list, double quotes", py(calls, '"')),
-           ("python list, newlines", "[\n    " + ",\n    ".join(call_text(c["name"], c["arguments"]) for c in calls) + "\n]"),
+           ("python list, newlines",
+            "[\n    " + ",\n    ".join(call_text(c["name"], c["arguments"]) for c in calls) + "\n]"),
            ("json form", json.dumps([{"function": c["name"], "parameters": c["arguments"]} for c in calls])),
            ("json form fenced", "```json\n" + json.dumps([{"function": c["name"], "parameters": c["arguments"]}
                                                          for c in calls]) + "\n```"),
@@ -227,7 +229,8 @@ def single_turn_cases(env, rng, n: int):
             call = _placeholder_call(doc)
             cases += [("prose", rng.choice(PROSE)), ("prose naming a function",
                                                      f"The function {doc['name']} cannot answer this question."),
-                      ("empty list", "[]"), ("empty list fenced", "```\n[]\n```"), ("None", "None"), ("empty reply", ""),
+                      ("empty list", "[]"), ("empty list fenced", "```\n[]\n```"), ("None", "None"),
+                      ("empty reply", ""),
                       ("malformed call", f"[{doc['name']}(x=]"), ("placeholder call", py([call])),
                       ("call without args", f"[{doc['name']}()]"),
                       ("json form", json.dumps([{"function": call["name"], "parameters": call["arguments"]}])),
@@ -558,7 +561,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--single", type=int, default=24_000, help="single-turn replies (about)")
     parser.add_argument("--multi", type=int, default=400, help="multi-turn entries")
-    parser.add_argument("--per-entry", type=int, default=4, help="scripts per multi-turn entry (ground truth + perturbed)")
+    parser.add_argument("--per-entry", type=int, default=4,
+                        help="scripts per multi-turn entry (ground truth + perturbed)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", help="write the full report (every disagreement) here")
     args = parser.parse_args()
@@ -592,11 +596,13 @@ def main() -> None:
         for d in rep["disagreements"][:40]:
             console.print(f"  [yellow]{d['id']}[/] {d['kind']}: palaestra={d['palaestra']} bfcl={d['bfcl']} "
                           f"{d.get('reply', '')[:150]!r}")
-    console.print(f"CPU: single-turn {single_cpu:.1f} s, multi-turn {multi_cpu:.1f} s, memory {memory_cpu:.1f} s, web search {web_cpu:.1f} s; "
+    console.print(f"CPU: single-turn {single_cpu:.1f} s, multi-turn {multi_cpu:.1f} s, memory {memory_cpu:.1f} s, "
+                  f"web search {web_cpu:.1f} s; "
                   f"BFCL evaluator crashed on {single['bfcl_raised']} single-turn replies.")
     if args.json:
         with open(args.json, "w", encoding="utf-8") as fh:
-            json.dump({"single_turn": single, "multi_turn": multi, "memory": memory, "web_search": web}, fh, indent=1, default=str)
+            json.dump({"single_turn": single, "multi_turn": multi, "memory": memory, "web_search": web}, fh,
+                      indent=1, default=str)
 
 
 if __name__ == "__main__":

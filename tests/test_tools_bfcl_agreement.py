@@ -97,6 +97,9 @@ def test_arithmetic_bare_identifiers_and_tuples_as_bfcl_decodes_them():
     env = gym.make("palaestra/BFCL-v0", category="single_turn", text=True)
     base = env.unwrapped
 
+    def gt_args(e):
+        return _ground_truth_call(e["function"], e["ground_truth"][0])["arguments"]
+
     def find(pred):
         return next(t for t in base.task_ids if base.entries[t].get("ground_truth") and pred(base.entries[t]))
 
@@ -104,7 +107,7 @@ def test_arithmetic_bare_identifiers_and_tuples_as_bfcl_decodes_them():
 
     # arithmetic: an integer written as a sum
     tid = find(lambda e: "parallel" not in e["category"] and any(
-        isinstance(v, int) and not isinstance(v, bool) for v in _ground_truth_call(e["function"], e["ground_truth"][0])["arguments"].values()))
+        isinstance(v, int) and not isinstance(v, bool) for v in gt_args(e).values()))
     call = _ground_truth_call(base.entries[tid]["function"], base.entries[tid]["ground_truth"][0])
     k, v = next((k, v) for k, v in call["arguments"].items() if isinstance(v, int) and not isinstance(v, bool))
     args = ", ".join(f"{p}={x!r}" if p != k else f"{p}={v - 1} + 1" for p, x in call["arguments"].items())
@@ -113,7 +116,7 @@ def test_arithmetic_bare_identifiers_and_tuples_as_bfcl_decodes_them():
     # a bare identifier is its name as a string
     tid = find(lambda e: "parallel" not in e["category"] and any(
         isinstance(v, str) and v.isidentifier() and v not in ("True", "False", "None")
-        for v in _ground_truth_call(e["function"], e["ground_truth"][0])["arguments"].values()))
+        for v in gt_args(e).values()))
     call = _ground_truth_call(base.entries[tid]["function"], base.entries[tid]["ground_truth"][0])
     k = next(k for k, v in call["arguments"].items() if isinstance(v, str) and v.isidentifier()
              and v not in ("True", "False", "None"))
@@ -124,7 +127,7 @@ def test_arithmetic_bare_identifiers_and_tuples_as_bfcl_decodes_them():
     tid = find(lambda e: "parallel" not in e["category"] and any(
         isinstance(v, list) and v and next(f for f in e["function"] if f["name"] == next(iter(e["ground_truth"][0])))
         ["parameters"]["properties"][p]["type"] == "array"
-        for p, v in _ground_truth_call(e["function"], e["ground_truth"][0])["arguments"].items()))
+        for p, v in gt_args(e).items()))
     call = _ground_truth_call(base.entries[tid]["function"], base.entries[tid]["ground_truth"][0])
     k = next(k for k, v in call["arguments"].items() if isinstance(v, list) and v)
     args = ", ".join(f"{p}={x!r}" if p != k else f"{p}={tuple(x)!r}" for p, x in call["arguments"].items())
@@ -141,8 +144,10 @@ def test_parallel_calls_match_first_fit_by_default_and_in_any_order_when_strict(
     assert _verdict("parallel", "parallel_96", reply)[0] == 0.0  # BFCL: the first expected call takes no_eps
     assert _verdict("parallel", "parallel_96", reply, protocol="strict")[0] == 1.0
     assert _verdict("parallel", "parallel_96", f"[{vacuum}, {no_eps}]")[0] == 1.0
-    calls = [("Apple", "2022-01-01"), ("Microsoft", "2022-02-01"), ("Microsoft", "2022-01-01"), ("Apple", "2022-02-01")]
-    reply = "[" + ", ".join(f"get_stock_price(company_name='{c}', date='{d}', exchange='NASDAQ')" for c, d in calls) + "]"
+    calls = [("Apple", "2022-01-01"), ("Microsoft", "2022-02-01"), ("Microsoft", "2022-01-01"),
+             ("Apple", "2022-02-01")]
+    reply = "[" + ", ".join(f"get_stock_price(company_name='{c}', date='{d}', exchange='NASDAQ')"
+                            for c, d in calls) + "]"
     assert _verdict("parallel", "parallel_178", reply)[0] == 0.0
     assert _verdict("parallel", "parallel_178", reply, protocol="strict")[0] == 1.0
 

@@ -36,7 +36,8 @@ def test_logarithm_precision_is_bounded_and_mpmath_precision_is_not_changed(math
     assert message["role"] == "tool" and "precision=200000 exceeds the sandbox's limit of 1000" in message["content"]
     assert spent < 2.0 and not term
     # an allowed precision runs, and mpmath's process-wide precision is restored afterwards
-    message, _, _ = _last_result(env, tid, {"name": "logarithm", "arguments": {"value": 2, "base": 10, "precision": 300}})
+    log = {"name": "logarithm", "arguments": {"value": 2, "base": 10, "precision": 300}}
+    message, _, _ = _last_result(env, tid, log)
     assert "0.30102999566398119521373889472449302676818988146210854131" in message["content"]
     assert mpmath.mp.dps == before
 

@@ -180,21 +180,21 @@ def check_call(doc: dict, call: dict, possible: dict, language: str = "python") 
         if not verdict["valid"]:
             return verdict
         if not variable:
-            if expected == dict:
+            if expected is dict:
                 if not _dict_check(value, allowed[param]):
                     return _verdict(False, "value_error:dict", f"{param!r}: {value!r} is not among {allowed[param]!r}")
                 continue
-            if expected == list and nested == dict:
+            if expected is list and nested is dict:
                 if not _list_dict_check(value, allowed[param]):
                     return _verdict(False, "value_error:list_dict",
                                     f"{param!r}: {value!r} is not among {allowed[param]!r}")
                 continue
-            if expected == str:
+            if expected is str:
                 if standardize(value) not in [standardize(o) for o in allowed[param] if type(o) == str]:  # noqa: E721
                     return _verdict(False, "value_error:string",
                                     f"{param!r}: {value!r} is not among {allowed[param]!r}")
                 continue
-            if expected == list:
+            if expected is list:
                 if not _list_check(value, allowed[param]):
                     return _verdict(False, "value_error:list/tuple",
                                     f"{param!r}: {value!r} is not among {allowed[param]!r}")
@@ -277,3 +277,18 @@ def check(docs: list[dict], calls: list[dict], possible: list[dict], category: s
     if len(calls) != 1:
         return _verdict(False, "simple_function_checker:wrong_count", f"expected 1 call, got {len(calls)}")
     return _safe_check(docs[0], calls[0], possible[0], language)
+
+
+def agentic_verdict(reply: str, answers: list[str], protocol: str) -> dict:
+    """BFCL's ``agentic_checker``; ``protocol="strict"`` also refuses a reply longer than
+    three times the longest answer plus 40 characters (a list of guesses does not pay)."""
+    from bfcl_eval.eval_checker.agentic_eval.agentic_checker import agentic_checker
+
+    result = agentic_checker(reply, answers)
+    if not result["valid"]:
+        return {"valid": False, "error_type": result.get("error_type", "agentic:answer_not_found"),
+                "error": "none of the expected answers is in the reply"}
+    if protocol == "strict" and len(reply) > 3 * max(len(a) for a in answers) + 40:
+        return {"valid": False, "error_type": "strict:answer_too_long",
+                "error": "the reply holds an expected answer but is too long to count as one answer"}
+    return {"valid": True, "error_type": "", "error": ""}

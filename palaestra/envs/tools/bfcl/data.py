@@ -115,7 +115,8 @@ def _memory_entries(category: str) -> tuple[dict, ...]:
                 entries.append(entry)
     else:
         entries = _read_jsonl(data_dir() / "BFCL_v4_memory.json")
-        answers = {a["id"]: a["ground_truth"] for a in _read_jsonl(data_dir() / "possible_answer" / "BFCL_v4_memory.json")}
+        answer_file = data_dir() / "possible_answer" / "BFCL_v4_memory.json"
+        answers = {a["id"]: a["ground_truth"] for a in _read_jsonl(answer_file)}
         for entry in entries:
             entry["ground_truth"] = answers.get(entry["id"])
             entry["id"] = entry["id"].replace("memory", base)

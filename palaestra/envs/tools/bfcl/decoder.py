@@ -275,7 +275,8 @@ def _eval(node, depth):
             for seq, n in ((a, b), (b, a)):
                 if isinstance(seq, (str, bytes, list, tuple)) and isinstance(n, int) and len(seq) * n > MAX_ITEMS:
                     return OVERSIZED
-        if op is ast.Mod and isinstance(a, (str, bytes)) and _WIDTH.search(a if isinstance(a, str) else a.decode("latin-1")):
+        fmt = a if isinstance(a, str) else a.decode("latin-1") if isinstance(a, bytes) else None
+        if op is ast.Mod and fmt is not None and _WIDTH.search(fmt):
             return OVERSIZED  # "%0999999999d" % 1 would build a gigabyte
         result = _BINOPS[op](a, b)
         if isinstance(result, (str, bytes, list, tuple)) and len(result) > MAX_ITEMS:

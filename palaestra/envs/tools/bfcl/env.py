@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 
 from palaestra.core import InvalidAction, Task
 
@@ -11,10 +10,18 @@ from ..base import ToolCallSpace, ToolEnvBase
 from ..calls import GRAMMAR, MAX_CALLS, _canonical_call, calls_of
 from ..schema import bfcl_tool
 from . import data
-from .checker import check
-from .decoder import MAX_REPLY, DecodeError, decode, execution_calls, is_call_list
-from .multi_turn import (APIWorld, check_memory_snapshot, memory_snapshot, missing_results, parse_ground_truth,
-                         state_differences)
+from .checker import agentic_verdict, check
+from .decoder import DecodeError, decode, execution_calls, is_call_list
+from .multi_turn import (
+    APIWorld,
+    check_memory_snapshot,
+    memory_snapshot,
+    missing_results,
+    parse_ground_truth,
+    state_differences,
+)
+from .prompts import agentic_system_prompt, bfcl_system_prompt, memory_system_prompt
+from .replies import ground_truth_call, placeholder_call, python_call_text, source_call, source_call_text
 
 #: ``"bfcl"``: BFCL's protocol (its decoder, one reply per single-turn entry, first-fit
 #: parallel matching, the shipped evaluator's multi-turn rules); ``"strict"``: palaestra's
@@ -122,7 +129,8 @@ class BFCLEnv(ToolEnvBase):
     ``category``: a category, a comma list, or a group (``single_turn``, ``non_live``,
     ``live``, ``multi_turn``, ``memory``, ``memory_prereq``, ``web_search``, ``all``);
     default ``simple``. ``protocol``: ``"bfcl"`` (default) or ``"strict"``. ``web_corpus``:
-    the offline pages for the web-search categories (required for them). ``result_limit``: characters of a result shown in the
+    the offline pages for the web-search categories (required for them).
+    ``result_limit``: characters of a result shown in the
     observation (the transcript keeps all). ``render_mode``: ``"ansi"`` or None. Needs
     ``bfcl-eval`` (``pip install --no-deps bfcl-eval``).
 
@@ -202,7 +210,7 @@ class BFCLEnv(ToolEnvBase):
 
     def _instructions(self) -> str:
         if self.protocol == "bfcl":
-            return _bfcl_system_prompt(self._functions)
+            return bfcl_system_prompt(self._functions)
         lines = [
             "You are given a request and a set of functions (BFCL v4). Call the functions that fulfil the "
             "request, with the right arguments.",
@@ -260,8 +268,8 @@ class BFCLEnv(ToolEnvBase):
                 return str(action["answer"])
             calls = [_canonical_call(c) for c in calls_of(action if isinstance(action, (dict, list)) else list(action))]
             if self._language != "python":
-                return "[" + ", ".join(_source_call_text(c, self._functions) for c in calls) + "]"
-            return "[" + ", ".join(_python_call_text(c) for c in calls) + "]"
+                return "[" + ", ".join(source_call_text(c, self._functions) for c in calls) + "]"
+            return "[" + ", ".join(python_call_text(c) for c in calls) + "]"
         return super().format_action(action)
 
     def _begin_step(self, action):
@@ -351,11 +359,9 @@ class BFCLEnv(ToolEnvBase):
     def _open_turn(self, turn: int):
         e = self.entry
         if self.memory and turn == 0:
-            self._say("system", _memory_system_prompt(e, self.world))
+            self._say("system", memory_system_prompt(e, self.world))
         elif self.web_search and turn == 0:
-            from bfcl_eval.constants.default_prompts import ADDITIONAL_SYSTEM_PROMPT_FOR_AGENTIC_RESPONSE_FORMAT
-
-            self._say("system", ADDITIONAL_SYSTEM_PROMPT_FOR_AGENTIC_RESPONSE_FORMAT)
+            self._say("system", agentic_system_prompt())
         added = (e.get("missed_function") or {}).get(str(turn)) if self.multi_turn else None
         if added:
             names = set(added)
@@ -485,7 +491,7 @@ class BFCLEnv(ToolEnvBase):
             verdict = {"valid": False, "error_type": "agentic:no_last_message",
                        "error": f"more than {MAX_STEPS_PER_TURN} steps with calls and no final reply"}
         else:
-            verdict = _agentic_verdict(text, self.entry["ground_truth"], self.protocol)
+            verdict = agentic_verdict(text, self.entry["ground_truth"], self.protocol)
         self._end(verdict["valid"], verdict)
         return self.render_text(), (1.0 if verdict["valid"] else 0.0), True, False, self._info()
 
@@ -505,7 +511,8 @@ class BFCLEnv(ToolEnvBase):
         if "relevance" in category:  # BFCL: a reply that does not decode, or decodes to [], has no call
             has_call = bool(decoded) and is_call_list(decoded)
             if "irrelevance" in category:
-                verdict = {"valid": not has_call, "error_type": "" if not has_call else "irrelevance_error:decoder_success",
+                verdict = {"valid": not has_call,
+                           "error_type": "" if not has_call else "irrelevance_error:decoder_success",
                            "error": "" if not has_call else "a function was called where none fits"}
             else:
                 verdict = {"valid": has_call, "error_type": "" if has_call else "relevance_error:decoder_failed",
@@ -620,10 +627,10 @@ class BFCLEnv(ToolEnvBase):
         if "irrelevance" in cat:
             return [{"answer": "None of the functions fits this request."}]
         if "relevance" in cat:
-            return [_placeholder_call(e["function"][0])]
-        calls = [_ground_truth_call(e["function"], gt) for gt in e["ground_truth"]]
+            return [placeholder_call(e["function"][0])]
+        calls = [ground_truth_call(e["function"], gt) for gt in e["ground_truth"]]
         if self._language != "python":
-            calls = [_source_call(c, e["function"], self._language) for c in calls]
+            calls = [source_call(c, e["function"], self._language) for c in calls]
         return [calls if "parallel" in cat else calls[0]]
 
     def _multi_turn_plan(self, first_turn: int) -> list:
@@ -714,181 +721,5 @@ class BFCLEnv(ToolEnvBase):
         self._actions = json.loads(json.dumps(state["actions"]))
 
 
-def _pick_option(options: list, required: bool):
-    """A value the possible answer allows: leave out optional ones, else the first listed."""
-    if "" in options and not required:
-        return _OMIT
-    # a required parameter whose only allowed value is "" takes the empty string; an empty
-    # list of allowed values cannot be met (a flaw of a few BFCL entries): leave it out
-    return next((o for o in options if o != ""), "" if options else _OMIT)
-
-
-_OMIT = object()
-
-
-def _concrete(value, declared: dict):
-    kind = declared.get("type")
-    if kind == "dict" and isinstance(value, dict):
-        out = {}
-        for key, options in value.items():
-            v = _pick_option(options, False) if isinstance(options, list) else options
-            if v is not _OMIT:
-                out[key] = v
-        return out
-    if kind == "array" and declared.get("items", {}).get("type") == "dict" and isinstance(value, list):
-        return [_concrete(v, {"type": "dict"}) for v in value]
-    return value
-
-
-def _ground_truth_call(functions: list[dict], gt: dict) -> dict:
-    (name, allowed), = gt.items()
-    doc = next((f for f in functions if f["name"] == name), {"parameters": {}})
-    props = doc["parameters"].get("properties", {})
-    required = set(doc["parameters"].get("required", []))
-    args = {}
-    for param, options in allowed.items():
-        value = _pick_option(options, param in required)
-        if value is not _OMIT:
-            args[param] = _concrete(value, props.get(param, {}))
-    return {"name": name, "arguments": args}
-
-
-_PLACEHOLDER = {"string": "example", "integer": 1, "float": 1.0, "boolean": True, "array": [], "tuple": [],
-                "dict": {}, "any": "example"}
-
-
-def _placeholder_call(doc: dict) -> dict:
-    props = doc.get("parameters", {}).get("properties", {})
-    args = {p: _PLACEHOLDER.get(props[p].get("type"), "example") for p in doc.get("parameters", {}).get("required", [])
-            if p in props}
-    return {"name": doc["name"], "arguments": args}
-
-
-def _bfcl_system_prompt(functions: list[dict]) -> str:
-    """BFCL's default system prompt for prompting models (``DEFAULT_SYSTEM_PROMPT_FORMAT``:
-    Python calls, no tag, JSON function docs, plain text, classic style), from its templates."""
-    from bfcl_eval.constants import default_prompts as p
-
-    style = p.PROMPT_STYLE_TEMPLATES["classic"]
-    return p.PROMPT_TEMPLATE_MAPPING["plaintext"].format(
-        persona=style["persona"], task=style["task"],
-        tool_call_format=style["tool_call_no_tag"].format(output_format=p.OUTPUT_FORMAT_MAPPING["python"],
-                                                          param_types=p.PARAM_TYPE_MAPPING["python"]),
-        multiturn_behavior=style["multiturn_behavior"],
-        available_tools=style["available_tools"].format(format="json", functions=json.dumps(functions, indent=4)),
-    )
-
-
-def _python_call_text(call: dict) -> str:
-    """``name(a=1, b='x')``: a call in BFCL's Python format (values as Python literals)."""
-    return call["name"] + "(" + ", ".join(f"{k}={v!r}" for k, v in call["arguments"].items()) + ")"
-
-
-_STRING_TYPES = ("String", "char", "any")
-
-
-_BARE = re.compile(r"^(-?\d+(\.\d+)?([eE][+-]?\d+)?[lLfFn]?|true|false|new\s.*|\[.*\]|\{.*\})$", re.DOTALL)
-
-
-def _source_call_text(call: dict, functions: list[dict]) -> str:
-    """``name(p=value, ...)`` in Java/JavaScript: values that are source (numbers, booleans,
-    ``new ...``, array and object literals) as they are, everything else as a string literal
-    (BFCL's parsers take the quotes off again)."""
-    parts = []
-    for k, v in call["arguments"].items():
-        if not isinstance(v, str):
-            text = json.dumps(v)
-        elif _BARE.match(v):
-            text = v
-        else:
-            text = f'"{v}"' if '"' not in v and "\n" not in v else json.dumps(v)
-        parts.append(f"{k}={text}")
-    return f"{call['name']}(" + ", ".join(parts) + ")"
-
-
-def _source_literal(value, language: str) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return json.dumps(value)
-    if isinstance(value, list):
-        return "[" + ", ".join(_source_literal(v, language) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{k}: {_source_literal(v, language)}" for k, v in value.items()) + "}"
-    return repr(value)
-
-
-def _source_value(value, prop: dict, language: str) -> str:
-    """The Java/JavaScript source of a ground-truth value, as BFCL's type converters read it back."""
-    kind = prop.get("type")
-    if isinstance(value, str):  # a string, or a variable name where a collection is declared
-        return value
-    if kind in _STRING_TYPES:
-        return json.dumps(value)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if language == "java":
-        if kind == "long":
-            return f"{value}L"
-        if kind == "float":
-            return f"{value}f"
-        if kind in ("Array", "ArrayList"):
-            nested = prop.get("items", {}).get("type", "String")
-            # BFCL reads String items of an ArrayList without their quotes, of an array as written
-            items = [(json.dumps(v) if kind == "ArrayList" else str(v)) if nested == "String"
-                     else _source_literal(v, language) if nested == "any" else _source_value(v, {"type": nested}, language)
-                     for v in value]
-            if kind == "Array":
-                return f"new {_JAVA_NAMES.get(nested, nested)}[]{{" + ", ".join(items) + "}"
-            return "new ArrayList<>(Arrays.asList(" + ", ".join(items) + "))"
-        if kind == "HashMap" and isinstance(value, dict):
-            value = {k: _pick_option(v, False) if isinstance(v, list) else v for k, v in value.items()}
-            puts = " ".join(f'put("{k}", {_source_literal(v, language)});' for k, v in value.items() if v is not _OMIT)
-            return "new HashMap<String, Object>() {{ " + puts + " }}"
-        return str(value)
-    if kind == "Bigint":
-        return f"{value}n"
-    if kind in ("array", "dict"):
-        return _source_literal(value, language)
-    return str(value)
-
-
-_JAVA_NAMES = {"integer": "int", "String": "String", "boolean": "boolean", "double": "double", "long": "long",
-               "float": "float", "char": "char", "byte": "byte", "short": "short", "any": "Object"}
-
-
-def _source_call(call: dict, functions: list[dict], language: str) -> dict:
-    doc = next((f for f in functions if f["name"] == call["name"]), {"parameters": {"properties": {}}})
-    props = doc["parameters"].get("properties", {})
-    return {"name": call["name"],
-            "arguments": {k: _source_value(v, props.get(k, {}), language) for k, v in call["arguments"].items()}}
-
-
-def _memory_system_prompt(entry: dict, world) -> str:
-    """BFCL's memory system prompt (``add_memory_instruction_system_prompt``) with the core
-    memory's content, followed for questions by its answer-format prompt."""
-    from bfcl_eval.constants import default_prompts as p
-
-    (inst,) = world.instances.values()
-    template = p.MEMORY_BACKEND_INSTRUCTION_UNIFIED if "rec_sum" in entry["category"] \
-        else p.MEMORY_BACKEND_INSTRUCTION_CORE_ARCHIVAL
-    text = template.format(scenario_setting=p.MEMORY_AGENT_SETTINGS[entry["scenario"]],
-                           memory_content=inst._dump_core_memory_to_context())
-    if entry["category"] in data.MEMORY:
-        text += "\n\n" + p.ADDITIONAL_SYSTEM_PROMPT_FOR_AGENTIC_RESPONSE_FORMAT
-    return text
-
-
-def _agentic_verdict(reply: str, answers: list[str], protocol: str) -> dict:
-    """BFCL's ``agentic_checker``; ``protocol="strict"`` also refuses a reply longer than
-    three times the longest answer plus 40 characters (a list of guesses does not pay)."""
-    from bfcl_eval.eval_checker.agentic_eval.agentic_checker import agentic_checker
-
-    result = agentic_checker(reply, answers)
-    if not result["valid"]:
-        return {"valid": False, "error_type": result.get("error_type", "agentic:answer_not_found"),
-                "error": "none of the expected answers is in the reply"}
-    if protocol == "strict" and len(reply) > 3 * max(len(a) for a in answers) + 40:
-        return {"valid": False, "error_type": "strict:answer_too_long",
-                "error": "the reply holds an expected answer but is too long to count as one answer"}
-    return {"valid": True, "error_type": "", "error": ""}
+# the oracle's helpers, under the names tests and benchmarks import from this module
+_ground_truth_call, _placeholder_call = ground_truth_call, placeholder_call

@@ -69,7 +69,8 @@ def check_memory_snapshot(class_name: str, snapshot) -> dict:
                          "Pass the info['memory'] that the scenario's last prerequisite episode ended with.")
     for key, kind in expected.items():
         if not isinstance(snapshot[key], kind):
-            raise ValueError(f"memory snapshot[{key!r}] should be a {kind.__name__}, got {type(snapshot[key]).__name__}.")
+            raise ValueError(f"memory snapshot[{key!r}] should be a {kind.__name__}, "
+                             f"got {type(snapshot[key]).__name__}.")
         if kind is dict and not all(isinstance(k, str) and isinstance(v, str) for k, v in snapshot[key].items()):
             raise ValueError(f"memory snapshot[{key!r}] should map strings to strings.")
     size = len(json.dumps(snapshot))

@@ -119,7 +119,6 @@ def ast_checker():
     _placeholder_model_config()
     from bfcl_eval.constants.enums import Language
     from bfcl_eval.eval_checker.ast_eval.ast_checker import ast_checker as checker
-
     from bfcl_eval.utils import is_java, is_js
 
     def check(docs, decoded, possible, category):
