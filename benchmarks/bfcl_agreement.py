@@ -506,6 +506,55 @@ def run_memory(seed: int = 0, scenarios=None) -> dict:
             "disagreements": disagreements}
 
 
+# ---- format-sensitivity battery ------------------------------------------------------------------
+FORMATS = [(fmt, tag) for fmt in ("python", "json", "verbose_xml", "concise_xml") for tag in (False, True)]
+
+
+def run_format_sensitivity(n: int = 6000, seed: int = 0) -> dict:
+    """Replies to format-sensitivity entries: the ground truth (and a wrong value, a missing
+    call) written in every BFCL return format, with and without the tool-call tag, judged
+    under the entry's own prompt configuration."""
+    import gymnasium as gym
+
+    import palaestra  # noqa: F401
+    from palaestra.envs.tools.bfcl import reference
+    from palaestra.envs.tools.bfcl.replies import format_reply
+
+    env = gym.make("palaestra/BFCL-v0", category="format_sensitivity", text=True)
+    base = env.unwrapped
+    rng = random.Random(seed)
+    cases = []
+    for tid in base.task_ids:
+        env.reset(options={"task": tid})
+        action = base.task.solve(base)[0]
+        calls = action if isinstance(action, list) else [action]
+        wrong = copy.deepcopy(calls)
+        k = next((k for k, v in wrong[0]["arguments"].items() if isinstance(v, (str, int, float))
+                  and not isinstance(v, bool)), None)
+        if k is not None:
+            v = wrong[0]["arguments"][k]
+            wrong[0]["arguments"][k] = v + " zz" if isinstance(v, str) else v + 7
+        for fmt, tag in FORMATS:
+            cases.append((tid, f"correct as {fmt}{' in tag' if tag else ''}", format_reply(calls, fmt, tag)))
+            cases.append((tid, f"wrong value as {fmt}{' in tag' if tag else ''}", format_reply(wrong, fmt, tag)))
+        cases.append((tid, "fenced json", "```json\n" + format_reply(calls, "json") + "\n```"))
+        cases.append((tid, "prose", rng.choice(PROSE)))
+    cases = rng.sample(cases, min(n, len(cases)))
+    agree, by_kind, disagreements = 0, defaultdict(Counter), []
+    for tid, kind, reply in cases:
+        env.reset(options={"task": tid})
+        info = env.step(reply)[-1]
+        ours = bool(info.get("success"))
+        theirs = reference.single_turn_verdict(base.entries[tid], reply)
+        agree += ours == theirs
+        by_kind[kind]["same" if ours == theirs else "different"] += 1
+        by_kind[kind]["bfcl_pass"] += theirs
+        if ours != theirs:
+            disagreements.append({"id": tid, "kind": kind, "palaestra": ours, "bfcl": theirs, "reply": reply[:300]})
+    return {"cases": len(cases), "agree": agree, "by_kind": {k: dict(v) for k, v in sorted(by_kind.items())},
+            "disagreements": disagreements, "bfcl_raised": 0}
+
+
 # ---- web-search battery ---------------------------------------------------------------------------
 def run_web_search(seed: int = 0, per_entry: int = 3, corpus: str | None = None) -> dict:
     """Web-search entries (both categories) through an offline corpus of generic pages (no
@@ -582,8 +631,9 @@ def main() -> None:
     start = time.process_time()
     web = run_web_search(args.seed)
     web_cpu = time.process_time() - start
+    formats = run_format_sensitivity(seed=args.seed)
     for title, rep in (("single-turn replies", single), ("multi-turn runs", multi), ("memory questions", memory),
-                       ("web-search entries", web)):
+                       ("web-search entries", web), ("format-sensitivity replies", formats)):
         n = rep.get("cases", rep.get("runs"))
         table = Table(title=f"BFCL-v0 vs BFCL's evaluator, {title}: {rep['agree']}/{n} agree "
                             f"({100 * rep['agree'] / max(n, 1):.2f}%)")
@@ -601,7 +651,8 @@ def main() -> None:
                   f"BFCL evaluator crashed on {single['bfcl_raised']} single-turn replies.")
     if args.json:
         with open(args.json, "w", encoding="utf-8") as fh:
-            json.dump({"single_turn": single, "multi_turn": multi, "memory": memory, "web_search": web}, fh,
+            json.dump({"single_turn": single, "multi_turn": multi, "memory": memory, "web_search": web,
+                       "format_sensitivity": formats}, fh,
                       indent=1, default=str)
 
 

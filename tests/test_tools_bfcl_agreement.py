@@ -3,6 +3,7 @@ prompting decoder, multi-turn inference loop and checker) verdict by verdict, an
 reproductions of issue 13 score as BFCL scores them."""
 
 import importlib.util
+import json
 import sys
 from pathlib import Path
 
@@ -331,4 +332,36 @@ def test_web_search_contract(web_corpus):
 
     report = check_env_contract("palaestra/BFCL-v0", category="web_search_base", web_corpus=str(web_corpus),
                                 fuzz_examples=100)
+    assert report.fuzz_examples >= 50
+
+
+def test_format_sensitivity_battery_agrees_with_bfcl(battery):
+    report = battery.run_format_sensitivity(1500, seed=2)
+    assert report["cases"] == 1500 and report["agree"] == report["cases"], report["disagreements"][:5]
+
+
+def test_bfcls_json_form_passes_where_bfcls_prompt_asks_for_it():
+    from palaestra.envs.tools.bfcl import data
+
+    env = gym.make("palaestra/BFCL-v0", category="format_sensitivity", text=True)
+    entries = [e for e in data.load("format_sensitivity") if e["original_id"] == "simple_python_58"]
+    by_config = {data.prompt_config(e): e["id"] for e in entries if "style=classic" in e["config"]}
+    env.reset(options={"task": by_config[("json", False)]})
+    base = env.unwrapped
+    call = base.task.solve(base)[0]
+    json_form = json.dumps([{"function": call["name"], "parameters": call["arguments"]}])
+    assert "ret_fmt=json" in base.instructions or '"function"' in base.instructions
+    assert env.step(json_form)[1] == 1.0
+    env.reset(options={"task": by_config[("json", True)]})  # the tag is required when the prompt asks for it
+    assert env.step(json_form)[1] == 0.0
+    env.reset(options={"task": by_config[("json", True)]})
+    assert env.step(f"<TOOLCALL>{json_form}</TOOLCALL>")[1] == 1.0
+    env.reset(options={"task": by_config[("python", False)]})  # and not where the prompt asks for Python
+    assert env.step(json_form)[1] == 0.0
+
+
+def test_format_sensitivity_contract():
+    from palaestra.testing import check_env_contract
+
+    report = check_env_contract("palaestra/BFCL-v0", category="format_sensitivity", fuzz_examples=100)
     assert report.fuzz_examples >= 50

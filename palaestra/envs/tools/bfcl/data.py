@@ -43,6 +43,9 @@ SCENARIOS = ("customer", "finance", "healthcare", "notetaker", "student")
 #: BFCL's web-search categories (search results with or without snippets), served from
 #: an offline corpus (``web_corpus=``; see :mod:`palaestra.envs.tools.bfcl.web_search`)
 WEB_SEARCH = {"web_search_base": True, "web_search_no_snippet": False}
+#: BFCL's prompt-format variations: 200 single-turn entries under each of 26 system-prompt
+#: configurations (return format, tool-call tag, function-doc format, prompt style)
+FORMAT_SENSITIVITY = {"format_sensitivity": "format_sensitivity"}
 GROUPS = {
     "single_turn": list(SINGLE_TURN),
     "non_live": ["simple", "simple_java", "simple_javascript", "multiple", "parallel", "parallel_multiple",
@@ -52,9 +55,18 @@ GROUPS = {
     "memory": list(MEMORY),
     "memory_prereq": list(MEMORY_PREREQ),
     "web_search": list(WEB_SEARCH),
+    "format_sensitivity": list(FORMAT_SENSITIVITY),
     "all": list(SINGLE_TURN) + list(MULTI_TURN) + list(MEMORY),
 }
-CATEGORIES = {**SINGLE_TURN, **MULTI_TURN, **MEMORY, **MEMORY_PREREQ, **WEB_SEARCH}
+CATEGORIES = {**SINGLE_TURN, **MULTI_TURN, **MEMORY, **MEMORY_PREREQ, **WEB_SEARCH, **FORMAT_SENSITIVITY}
+
+
+def prompt_config(entry: dict) -> tuple[str, bool]:
+    """(return format, tool-call tag) a single-turn entry's replies are read in."""
+    if entry["category"] != "format_sensitivity":
+        return "python", False
+    params = dict(part.split("=", 1) for part in entry["config"].split("&"))
+    return params["ret_fmt"], params["tool_call_tag"] == "True"
 
 
 def language(category: str) -> str:
@@ -130,6 +142,25 @@ def _memory_entries(category: str) -> tuple[dict, ...]:
 def _entries(category: str) -> tuple[dict, ...]:
     if category in MEMORY or category in MEMORY_PREREQ:
         return _memory_entries(category)
+    if category in FORMAT_SENSITIVITY:  # BFCL's load_format_sensitivity_test_cases
+        from bfcl_eval.utils import get_all_format_sensitivity_configs
+
+        with open(data_dir() / "BFCL_v4_format_sensitivity.json", encoding="utf-8") as fh:
+            ids_by_stem = json.load(fh)
+        stems = {stem: name for name, stem in SINGLE_TURN.items()}
+        originals = []
+        for stem, ids in ids_by_stem.items():
+            wanted = set(ids)  # in the dataset's order, as BFCL's load_test_entries_from_id_file
+            originals += [e for e in _entries(stems[stem]) if e["id"] in wanted]
+        entries, n = [], 0
+        for original in originals:
+            for config in get_all_format_sensitivity_configs():
+                entry = {k: v for k, v in original.items() if k not in ("id", "category")}
+                entry.update(id=f"format_sensitivity_{n}:{config}:{original['id']}", category=category, config=config,
+                             original_id=original["id"])
+                entries.append(entry)
+                n += 1
+        return tuple(entries)
     if category in WEB_SEARCH:  # BFCL's process_web_search_test_case
         entries = _read_jsonl(data_dir() / "BFCL_v4_web_search.json")
         answers = {a["id"]: a["ground_truth"] for a in _read_jsonl(data_dir() / "possible_answer" /

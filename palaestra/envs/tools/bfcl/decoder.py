@@ -63,7 +63,10 @@ class _Oversized:
 OVERSIZED = _Oversized()
 
 
-def decode(reply: str, language: str = "python"):
+RETURN_FORMATS = ("python", "json", "verbose_xml", "concise_xml")
+
+
+def decode(reply: str, language: str = "python", return_format: str = "python", tool_call_tag: bool = False):
     """BFCL's ``default_decode_ast_prompting(reply, language)``: ``[{name: {param: value}}]``.
 
     Python replies are read here (see the module docstring). Java and JavaScript replies
@@ -71,7 +74,11 @@ def decode(reply: str, language: str = "python"):
     ``parse_javascript_function_call``), which read the first call only and give string
     values (BFCL's checker converts them by the declared type); they may return ``{}`` or
     ``None`` when they find no call, which BFCL's eval runner then fails as output in the
-    wrong format. Raises :class:`DecodeError` where BFCL's decoder raises.
+    wrong format. ``return_format`` and ``tool_call_tag`` are the format-sensitivity
+    variants of BFCL's prompt (``ret_fmt=json`` asks for ``[{"function": ..., "parameters":
+    ...}]``, the XML ones for ``<functions>...</functions>``, the tag for
+    ``<TOOLCALL>...</TOOLCALL>``); their replies go to BFCL's own JSON and XML parsers.
+    Raises :class:`DecodeError` where BFCL's decoder raises.
     """
     if not isinstance(reply, str):
         raise DecodeError(f"a reply is text, got {type(reply).__name__}")
@@ -82,8 +89,15 @@ def decode(reply: str, language: str = "python"):
         text = "[" + text
     if not text.endswith("]"):
         text = text + "]"
+    if tool_call_tag:  # BFCL's ast_parse: the calls inside <TOOLCALL>...</TOOLCALL>
+        match = re.search(r"<TOOLCALL>(.*?)</TOOLCALL>", text, re.DOTALL)
+        if not match:
+            raise DecodeError("no <TOOLCALL>...</TOOLCALL> section in the reply")
+        text = match.group(1).strip()
     if language != "python":
         return _decode_tree_sitter(text[1:-1], language)
+    if return_format != "python":
+        return _decode_other_format(text, return_format)
     text = text.strip().strip("'")
     try:
         tree = ast.parse(text, mode="eval")
@@ -153,6 +167,30 @@ def _decode_tree_sitter(source: str, language: str):
         raise DecodeError("the reply is nested too deeply") from None
     except Exception as exc:  # noqa: BLE001 - BFCL's parsers raise SyntaxError / Exception on bad input
         raise DecodeError(f"not a {language} call ({type(exc).__name__}: {exc})") from None
+
+
+def _decode_other_format(text: str, return_format: str):
+    """BFCL's JSON and XML readers (``ast_parse`` with ``ReturnFormat.JSON`` / ``*_XML``)."""
+    from bfcl_eval.model_handler.parser import json_parser, xml_parser
+
+    try:
+        if return_format == "json":
+            match = re.search(r"\[.*\]", text, re.DOTALL)
+            return json_parser.parse_json_function_call(match.group(0) if match else text)
+        if return_format in ("verbose_xml", "concise_xml"):
+            match = re.search(r"<functions>(.*?)</functions>", text, re.DOTALL)
+            if not match:
+                raise DecodeError("no <functions>...</functions> section in the reply")
+            parse = (xml_parser.parse_verbose_xml_function_call if return_format == "verbose_xml"
+                     else xml_parser.parse_concise_xml_function_call)
+            return parse(match.group(0))
+    except DecodeError:
+        raise
+    except RecursionError:
+        raise DecodeError("the reply is nested too deeply") from None
+    except Exception as exc:  # noqa: BLE001 - BFCL's parsers raise KeyError / ParseError / ValueError
+        raise DecodeError(f"not a {return_format} list of calls ({type(exc).__name__}: {exc})") from None
+    raise ValueError(f"unknown return format {return_format!r}: use one of {', '.join(RETURN_FORMATS)}")
 
 
 def is_call_list(decoded) -> bool:

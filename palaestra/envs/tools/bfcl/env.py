@@ -21,7 +21,7 @@ from .multi_turn import (
     state_differences,
 )
 from .prompts import agentic_system_prompt, bfcl_system_prompt, memory_system_prompt
-from .replies import ground_truth_call, placeholder_call, python_call_text, source_call, source_call_text
+from .replies import format_reply, ground_truth_call, placeholder_call, source_call, source_call_text
 
 #: ``"bfcl"``: BFCL's protocol (its decoder, one reply per single-turn entry, first-fit
 #: parallel matching, the shipped evaluator's multi-turn rules); ``"strict"``: palaestra's
@@ -127,7 +127,8 @@ class BFCLEnv(ToolEnvBase):
 
     ## Arguments
     ``category``: a category, a comma list, or a group (``single_turn``, ``non_live``,
-    ``live``, ``multi_turn``, ``memory``, ``memory_prereq``, ``web_search``, ``all``);
+    ``live``, ``multi_turn``, ``memory``, ``memory_prereq``, ``web_search``,
+    ``format_sensitivity``, ``all``);
     default ``simple``. ``protocol``: ``"bfcl"`` (default) or ``"strict"``. ``web_corpus``:
     the offline pages for the web-search categories (required for them).
     ``result_limit``: characters of a result shown in the
@@ -182,6 +183,14 @@ class BFCLEnv(ToolEnvBase):
         return data.language(self.entry["category"]) if self.entry is not None else "python"
 
     @property
+    def _reply_format(self) -> tuple[str, bool]:
+        """(return format, tool-call tag) of BFCL's prompt for this entry (format_sensitivity varies them)."""
+        return data.prompt_config(self.entry) if self.entry is not None else ("python", False)
+
+    def _decode(self, text: str):
+        return decode(text, self._language, *self._reply_format)
+
+    @property
     def multi_turn(self) -> bool:
         """Turns of a conversation with executable functions (multi-turn and memory entries)."""
         return self.entry is not None and (self.entry["category"] in data.MULTI_TURN or self.memory
@@ -210,7 +219,7 @@ class BFCLEnv(ToolEnvBase):
 
     def _instructions(self) -> str:
         if self.protocol == "bfcl":
-            return bfcl_system_prompt(self._functions)
+            return bfcl_system_prompt(self._functions, self.entry.get("config") if self.entry else None)
         lines = [
             "You are given a request and a set of functions (BFCL v4). Call the functions that fulfil the "
             "request, with the right arguments.",
@@ -241,7 +250,7 @@ class BFCLEnv(ToolEnvBase):
         if not isinstance(text, str):
             raise InvalidAction(f"a reply is text; got {type(text).__name__}.")
         try:
-            decoded = decode(text, self._language)
+            decoded = self._decode(text)
         except DecodeError:
             return {"answer": text}
         if not decoded or not is_call_list(decoded):
@@ -256,7 +265,8 @@ class BFCLEnv(ToolEnvBase):
         if any(c["name"] != name or c["arguments"] != args for c, call in zip(calls, decoded)
                for name, args in call.items()) or len(calls) > MAX_REPLY_CALLS:
             return {"reply": text}
-        parallel = self.entry is not None and not self.multi_turn and "parallel" in self.entry["category"]
+        parallel = (self.entry is not None and not self.multi_turn
+                    and "parallel" in self.entry.get("original_id", self.entry["category"]))
         return calls[0] if len(calls) == 1 and not parallel else calls
 
     def format_action(self, action) -> str:
@@ -269,7 +279,7 @@ class BFCLEnv(ToolEnvBase):
             calls = [_canonical_call(c) for c in calls_of(action if isinstance(action, (dict, list)) else list(action))]
             if self._language != "python":
                 return "[" + ", ".join(source_call_text(c, self._functions) for c in calls) + "]"
-            return "[" + ", ".join(python_call_text(c) for c in calls) + "]"
+            return format_reply(calls, *self._reply_format)
         return super().format_action(action)
 
     def _begin_step(self, action):
@@ -295,7 +305,7 @@ class BFCLEnv(ToolEnvBase):
         """(BFCL's decoded calls or None when the reply does not decode, the decode error)."""
         if "reply" in action if isinstance(action, dict) else False:
             try:
-                return decode(action["reply"], self._language), ""
+                return self._decode(action["reply"]), ""
             except DecodeError as exc:
                 return None, str(exc)
         if isinstance(action, dict) and "answer" in action:
@@ -524,8 +534,9 @@ class BFCLEnv(ToolEnvBase):
             verdict = {"valid": False, "error_type": "ast_decoder:decoder_wrong_output_format",
                        "error": "the reply decodes to no function call in BFCL's format"}
         else:
-            verdict = check(e["function"], decoded, e["ground_truth"], category, matching="first_fit",
-                            language=self._language)
+            # format_sensitivity: BFCL dispatches on the original entry's id (simple / multiple / parallel)
+            verdict = check(e["function"], decoded, e["ground_truth"], e.get("original_id", category),
+                            matching="first_fit", language=self._language)
         self._end(verdict["valid"], verdict)
         return self.render_text(), (1.0 if verdict["valid"] else 0.0), True, False, self._info()
 
@@ -548,7 +559,8 @@ class BFCLEnv(ToolEnvBase):
             verdict = {"valid": False, "error_type": "no_call", "error": "a final answer where a call was expected"}
         else:
             model = [{c["name"]: c["arguments"]} for c in calls]
-            verdict = check(e["function"], model, e["ground_truth"], category, matching="perfect",
+            verdict = check(e["function"], model, e["ground_truth"], e.get("original_id", category),
+                            matching="perfect",
                             language=self._language)
         self._end(verdict["valid"], verdict)
         return self.render_text(), (1.0 if verdict["valid"] else 0.0), True, False, self._info()
@@ -631,7 +643,7 @@ class BFCLEnv(ToolEnvBase):
         calls = [ground_truth_call(e["function"], gt) for gt in e["ground_truth"]]
         if self._language != "python":
             calls = [source_call(c, e["function"], self._language) for c in calls]
-        return [calls if "parallel" in cat else calls[0]]
+        return [calls if "parallel" in e.get("original_id", cat) else calls[0]]
 
     def _multi_turn_plan(self, first_turn: int) -> list:
         actions = []

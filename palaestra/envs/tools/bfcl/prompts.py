@@ -7,9 +7,17 @@ import json
 from . import data
 
 
-def bfcl_system_prompt(functions: list[dict]) -> str:
+def bfcl_system_prompt(functions: list[dict], config: str | None = None) -> str:
     """BFCL's default system prompt for prompting models (``DEFAULT_SYSTEM_PROMPT_FORMAT``:
     Python calls, no tag, JSON function docs, plain text, classic style), from its templates."""
+    if config is not None:  # a format-sensitivity variant: BFCL's own formulate_system_prompt
+        try:
+            from bfcl_eval.model_handler.utils import formulate_system_prompt
+        except ImportError as exc:
+            from palaestra.core import MissingDependency
+
+            raise MissingDependency(f"BFCL's prompt builder ({exc})", "pip install 'palaestra[bfcl]'") from exc
+        return formulate_system_prompt(format_sensitivity_config=config, functions=functions)
     from bfcl_eval.constants import default_prompts as p
 
     style = p.PROMPT_STYLE_TEMPLATES["classic"]

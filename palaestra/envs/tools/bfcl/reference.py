@@ -220,7 +220,13 @@ def single_turn_verdict(entry: dict, reply: str) -> bool:
     else:
         from bfcl_eval.utils import is_java, is_js
 
-        if is_java(category):  # as ast_file_runner picks them
+        has_tag = False
+        if category == "format_sensitivity":  # as format_sensitivity_runner reads the entry's config
+            from bfcl_eval.model_handler.utils import parse_prompt_variation_params
+
+            ret, has_tag, *_ = parse_prompt_variation_params(entry["config"])
+            language, return_format = Language.PYTHON, ReturnFormat(ret)
+        elif is_java(category):  # as ast_file_runner picks them
             language, return_format = Language.JAVA, ReturnFormat.JAVA
         elif is_js(category):
             language, return_format = Language.JAVASCRIPT, ReturnFormat.JAVASCRIPT
@@ -228,7 +234,7 @@ def single_turn_verdict(entry: dict, reply: str) -> bool:
             language, return_format = Language.PYTHON, ReturnFormat.PYTHON
         result = runner._evaluate_single_ast_entry(handler, entry["id"], reply, copy.deepcopy(entry["ground_truth"]),
                                                    prompt, "palaestra_reference", category, language=language,
-                                                   return_format=return_format)
+                                                   return_format=return_format, has_tool_call_tag=has_tag)
     return bool(result["valid"])
 
 

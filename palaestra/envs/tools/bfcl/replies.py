@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 
@@ -147,3 +148,39 @@ def source_call(call: dict, functions: list[dict], language: str) -> dict:
     props = doc["parameters"].get("properties", {})
     return {"name": call["name"],
             "arguments": {k: _source_value(v, props.get(k, {}), language) for k, v in call["arguments"].items()}}
+
+
+_XML_TYPES = ((bool, "boolean"), (int, "integer"), (float, "float"), (str, "string"), (list, "array"),
+              (dict, "dict"), (type(None), "null"))
+
+
+def _xml_type(value) -> str:
+    return next(name for kind, name in _XML_TYPES if isinstance(value, kind))
+
+
+def _xml_value(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value if isinstance(value, str) else repr(value)
+
+
+def format_reply(calls: list[dict], return_format: str = "python", tool_call_tag: bool = False) -> str:
+    """Calls written in one of BFCL's prompt formats (``python``, ``json``, ``verbose_xml``,
+    ``concise_xml``), inside ``<TOOLCALL>`` when the prompt asks for the tag."""
+    if return_format == "python":
+        text = "[" + ", ".join(python_call_text(c) for c in calls) + "]"
+    elif return_format == "json":
+        text = json.dumps([{"function": c["name"], "parameters": c["arguments"]} for c in calls])
+    elif return_format == "verbose_xml":
+        text = "<functions>" + "".join(
+            f'<function name="{html.escape(c["name"])}"><params>' + "".join(
+                f'<param name="{html.escape(k)}" value="{html.escape(_xml_value(v))}" type="{_xml_type(v)}"/>'
+                for k, v in c["arguments"].items()) + "</params></function>" for c in calls) + "</functions>"
+    elif return_format == "concise_xml":
+        text = "<functions>" + "".join(
+            f'<function name="{html.escape(c["name"])}">' + "".join(
+                f'<param name="{html.escape(k)}" type="{_xml_type(v)}">{html.escape(_xml_value(v), quote=False)}'
+                "</param>" for k, v in c["arguments"].items()) + "</function>" for c in calls) + "</functions>"
+    else:
+        raise ValueError(f"unknown return format {return_format!r}")
+    return f"<TOOLCALL>{text}</TOOLCALL>" if tool_call_tag else text
