@@ -20,7 +20,7 @@ from .multi_turn import (
     parse_ground_truth,
     state_differences,
 )
-from .prompts import agentic_system_prompt, bfcl_system_prompt, memory_system_prompt
+from .prompts import agentic_system_prompt, bfcl_system_prompt, memory_system_prompt, shown_functions
 from .replies import format_reply, ground_truth_call, placeholder_call, source_call, source_call_text
 
 #: ``"bfcl"``: BFCL's protocol (its decoder, one reply per single-turn entry, first-fit
@@ -219,7 +219,10 @@ class BFCLEnv(ToolEnvBase):
 
     def _instructions(self) -> str:
         if self.protocol == "bfcl":
-            return bfcl_system_prompt(self._functions, self.entry.get("config") if self.entry else None)
+            if self.entry is None:
+                return bfcl_system_prompt(self._functions)
+            stem = data.CATEGORIES[self.entry["category"]]
+            return bfcl_system_prompt(shown_functions(self._functions, stem), self.entry.get("config"))
         lines = [
             "You are given a request and a set of functions (BFCL v4). Call the functions that fulfil the "
             "request, with the right arguments.",

@@ -7,6 +7,17 @@ import json
 from . import data
 
 
+def shown_functions(functions: list[dict], category: str) -> list[dict]:
+    """The function docs as BFCL shows them to the model: with its language hint ("Note that
+    the provided function is in Python 3 syntax.") and, for Java/JavaScript, every parameter
+    typed as a string of source text (``_func_doc_language_specific_pre_processing``)."""
+    import copy
+
+    from bfcl_eval.utils import _func_doc_language_specific_pre_processing
+
+    return _func_doc_language_specific_pre_processing(copy.deepcopy(functions), category)
+
+
 def bfcl_system_prompt(functions: list[dict], config: str | None = None) -> str:
     """BFCL's default system prompt for prompting models (``DEFAULT_SYSTEM_PROMPT_FORMAT``:
     Python calls, no tag, JSON function docs, plain text, classic style), from its templates."""
