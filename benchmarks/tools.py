@@ -16,9 +16,7 @@ from __future__ import annotations
 import argparse
 import copy
 import random
-import sys
 import time
-import types
 
 from rich.console import Console
 from rich.progress import Progress
@@ -42,24 +40,10 @@ def _oracle_episodes(env, ids, progress, label) -> tuple[float, int, int]:
 
 
 def _bfcl_checker():
-    name = "bfcl_eval.constants.model_config"
-    if name not in sys.modules:
-        stub = types.ModuleType(name)
+    from palaestra.envs.tools.bfcl import reference
 
-        class _Config:
-            underscore_to_dot = False
-
-        class _Mapping(dict):
-            def __missing__(self, key):
-                return _Config()
-
-        stub.MODEL_CONFIG_MAPPING = _Mapping()
-        sys.modules[name] = stub
-    from bfcl_eval.constants.enums import Language
-    from bfcl_eval.eval_checker.ast_eval.ast_checker import ast_checker
-
-    return lambda e, model: ast_checker(e["function"], model, e["ground_truth"], Language.PYTHON,
-                                        e["category"], "bench")
+    check = reference.ast_checker()  # BFCL's own ast_checker, imported without its SDK dependencies
+    return lambda e, model: check(e["function"], model, e["ground_truth"], e["category"])
 
 
 def main() -> None:

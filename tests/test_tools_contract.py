@@ -30,7 +30,8 @@ def test_tooluse_contract():
 
 @pytest.mark.skipif(importlib.util.find_spec("bfcl_eval") is None,
                     reason="bfcl-eval is not installed: pip install --no-deps bfcl-eval")
-@pytest.mark.parametrize("category", ["simple", "parallel_multiple", "multi_turn_base"])
+@pytest.mark.parametrize("category", ["simple", "parallel_multiple", "multi_turn_base", "simple_java", "memory_kv",
+                                      "memory_rec_sum_prereq"])
 def test_bfcl_contract(category):
     report = check_env_contract("palaestra/BFCL-v0", category=category, near_misses=NEAR_MISSES,
                                 fuzz_examples=300)

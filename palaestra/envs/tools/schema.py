@@ -174,7 +174,10 @@ def tool_from_function(fn: Callable, name: str | None = None, mutates: bool = Fa
     )
 
 
-_BFCL_TYPES = {"dict": "object", "float": "number", "tuple": "array", "any": None}
+_BFCL_TYPES = {"dict": "object", "float": "number", "tuple": "array", "any": None, **{  # Java/JS, as GORILLA_TO_OPENAPI
+    "byte": "integer", "short": "integer", "long": "integer", "double": "number", "char": "string", "String": "string",
+    "Boolean": "boolean", "Bigint": "integer", "Array": "array", "ArrayList": "array", "Set": "array",
+    "Queue": "array", "Stack": "array", "HashMap": "object", "Hashtable": "object", "Any": None, "": None}}
 
 
 def bfcl_to_json_schema(node):
