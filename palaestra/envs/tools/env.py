@@ -12,6 +12,8 @@ from .calls import GRAMMAR, result_text
 from .tasks import TIERS, expected_hash, make_task, task_ids, task_specs, template_hash
 from .world import TOOL_ORDER, TOOLS, ToolWorld
 
+MAX_ANSWER_CHARS = 2000
+
 
 class ToolUseEnv(ToolEnvBase):
     """Tool use in a sandboxed world: a shop database, a calendar, a knowledge base, units.
@@ -144,6 +146,9 @@ class ToolUseEnv(ToolEnvBase):
         self.world = ToolWorld(self.world_seed, data=data, time_limit_s=self.time_limit_s)
 
     def _check(self, action) -> None:
+        if isinstance(action, dict) and "answer" in action and len(action["answer"]) > MAX_ANSWER_CHARS:
+            raise InvalidAction(f"the final answer is {len(action['answer']):,} characters long; the limit is "
+                                f"{MAX_ANSWER_CHARS:,}. Answer in the form the request asks for.")
         for c in ([] if "answer" in action else action if isinstance(action, list) else [action]):
             tool = TOOLS.get(c["name"])
             if tool is None:
