@@ -22,9 +22,10 @@ class ToolUseEnv(ToolEnvBase):
     A user asks for something; the agent calls tools (OpenAI function schemas, listed
     in ``instructions``) and ends with a final answer. Tasks come in five tiers:
     ``single`` (one call), ``sequence`` (several calls), ``dependent`` (a call needs an
-    earlier result), ``state`` (the request changes the database) and ``refuse`` (no
-    tool fits, or a detail is missing: the right move is to refuse or to ask). 600
-    seeded tasks, one in five in the ``test`` split. Each episode works on its own
+    earlier result), ``state`` (the request changes the database) and ``refuse`` (pairs
+    of look-alikes: in each, one request no tool can do or that misses a detail, to
+    refuse or ask back, and one that must be done). 600 seeded tasks, one in five in
+    the ``test`` split. Each episode works on its own
     in-memory copy of the world's SQLite database.
 
     ## Action Space
@@ -41,8 +42,13 @@ class ToolUseEnv(ToolEnvBase):
 
     ## Rewards
     1.0 when the episode ends with the database in the oracle's end state (canonical
-    hash, as tau-bench), every required output in the final answer and, for ``refuse``
-    tasks, no tool called; else 0.0. ``info["grading"]`` holds the parts.
+    hash, as tau-bench), the final answer right in the form the request states (one
+    value; values separated by semicolons; ``cannot: ...``; ``ask: ...`` about the
+    missing detail only: :mod:`palaestra.envs.tools.answers`) and, where refusing or
+    asking is right, no tool called; else 0.0. The reward reads hidden labels (the
+    expected answer and end state: ``reward_access = "hidden"``): ``info["success"]`` and
+    ``info["grading"]`` (the parts, never the expected values) are scorer-only, the
+    observation says only that the episode is over, and snapshots carry no verdict.
 
     ## Episode End
     Terminated by a final answer; truncated after ``max_steps`` steps (not a success).
@@ -54,8 +60,14 @@ class ToolUseEnv(ToolEnvBase):
     statement (1.0); ``render_mode``: ``"ansi"`` or None.
 
     ## Version History
-    - v0: first version (600 tasks in 5 tiers).
+    - v0: first version (600 tasks in 5 tiers); answers read in the form each task
+      states, look-alikes in the refuse tier, every tool argument bounded.
     """
+
+    reward_access = "hidden"
+    #: the oracle's plan and the grader read the expected answer: not for an agent-side search
+    scorer_only = ("oracle_actions", "grade_now")
+    scorer_info_keys = ("grading",)
 
     def __init__(self, tier=None, split: str | None = None, world_seed: int = 0, max_steps: int = 20,
                  time_limit_s: float = 1.0, render_mode: str | None = None):
@@ -81,9 +93,14 @@ class ToolUseEnv(ToolEnvBase):
             "You are a shop assistant with tools: a calculator, unit conversion, the shop's database "
             "(customers, products, orders), a calendar and a knowledge base.",
             "Each step, send " + GRAMMAR + ".",
-            "Call tools as needed, then give the final answer; it ends the episode. If no tool fits the "
-            "request, say that you cannot do it; if a detail is missing, ask for it (call no tool).",
-            "Success: the database ends as the request requires and your answer holds what was asked.",
+            "Call tools as needed, then give the final answer; it ends the episode.",
+            "The final answer takes the form the request asks for and holds nothing else: one value "
+            "(e.g. 42.5 or shipped), or several values in the order asked, separated by semicolons "
+            "(e.g. 12; Monday). An answer with more values than asked fails.",
+            "If no tool can do the request, answer `cannot: <why>`; if a detail you need is missing, answer "
+            "`ask: <one question about that detail>`. Call no tool in either case. Some requests look "
+            "impossible or incomplete and are not: check the tools first.",
+            "Success: the database ends as the request requires and the answer is right in its form.",
             "",
             "Tools:",
         ]
@@ -183,7 +200,7 @@ class ToolUseEnv(ToolEnvBase):
         db_hash = db.canonical_hash() if db.dirty else template_hash(self.world_seed)
         reward, details = grading.grade(
             db_hash, expected_hash(self.world_seed, self.task.id), self._answer,
-            spec["outputs"], self._calls, spec["no_calls"])
+            spec["answer"], self._calls, spec["no_calls"])
         return reward, self._ended, details
 
     def _finish(self) -> float:
@@ -205,20 +222,15 @@ class ToolUseEnv(ToolEnvBase):
         if self.task is None:
             return "No episode yet: call reset()."
         t = self.task
-        head = [f"Tool-use task {t.id} (tier {t.data['tier']}, {t.split} split) — step {self._steps} of "
-                f"{self.max_steps}", "Goal: answer the user's request below with the tools.",
+        head = [f"Tool-use task {t.id} ({t.split} split) — step {self._steps} of {self.max_steps}",
+                "Goal: answer the user's request below with the tools, in the form it asks for.",
                 "Tools: " + ", ".join(TOOL_ORDER)]
         lines = head + self._render_messages()
-        if self._outcome is not None:
-            g = self._outcome["grading"]
-            verdict = "SUCCESS" if self._outcome["success"] else "FAILURE"
-            parts = [f"database {'as required' if g['db_match'] else 'NOT as required'}"]
-            parts += [f"output {o['expected']} {'found' if o['found'] else 'MISSING'}" for o in g["outputs"]]
-            if not g["calls_ok"]:
-                parts.append(f"{g['calls']} tool call(s) made where none was right")
-            if not g["answered"]:
-                parts.append("no final answer")
-            lines += ["", f"Episode over: {verdict} ({'; '.join(parts)})."]
+        if self._ended:
+            # the verdict reads hidden labels (the expected answer, the end state): it is in
+            # info["success"] / info["grading"] for the scorer, never in what the agent sees
+            how = "a final answer was given" if self._answer is not None else "the step limit was reached"
+            lines += ["", f"Episode over: {how}."]
         else:
             lines += ["", self._prompt_line()]
         return "\n".join(lines)
@@ -233,7 +245,8 @@ class ToolUseEnv(ToolEnvBase):
             "dirty": self.world.db.dirty if self.world else False,
             "messages": self.transcript(), "actions": json.loads(json.dumps(self._actions)),
             "steps": self._steps, "calls": self._calls, "ended": self._ended,
-            "answer": self._answer, "outcome": json.loads(json.dumps(self._outcome)),
+            "answer": self._answer,
+            # no verdict: it is recomputed on restore, so a snapshot tells a search nothing hidden
         }
 
     def set_state(self, state) -> None:
@@ -247,7 +260,9 @@ class ToolUseEnv(ToolEnvBase):
         self._actions = json.loads(json.dumps(state["actions"]))
         self._steps, self._calls, self._ended = state["steps"], state["calls"], state["ended"]
         self._answer = state["answer"]
-        self._outcome = json.loads(json.dumps(state["outcome"]))
+        self._outcome = None
+        if self._ended:
+            self._finish()
 
     def close(self):
         if self.world is not None:
