@@ -185,7 +185,7 @@ class ToolUseEnv(ToolEnvBase):
             terminated = True
         else:
             for c in self._log_calls(action):
-                result = self.world.call(c["name"], c["arguments"])
+                result = self.world.call(c["name"], c["arguments"], checked=True)  # _begin_step checked them
                 self._calls += 1
                 self._say("tool", result_text(result), name=c["name"])
             if self._steps >= self.max_steps:

@@ -124,8 +124,7 @@ class EpisodeDatabase:
         self._deadline = None
         self.dirty = False  # True once a write changed a row (else the data is the template's)
         self._bound_error: str | None = None
-        self._printf_conn = sqlite3.connect(":memory:", check_same_thread=False)
-        self._printf_conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_VALUE_CHARS)
+        self._printf_conn: sqlite3.Connection | None = None  # made on the first printf
         self.conn.create_function("printf", -1, self._printf, deterministic=True)
         self.conn.set_authorizer(self._authorize)
         self.conn.set_progress_handler(self._progress, 1000)
@@ -160,6 +159,9 @@ class EpisodeDatabase:
         if why:
             self._bound_error = why
             raise ValueError(why)
+        if self._printf_conn is None:
+            self._printf_conn = sqlite3.connect(":memory:", check_same_thread=False)
+            self._printf_conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_VALUE_CHARS)
         marks = ", ".join("?" * (len(args) + 1))
         return self._printf_conn.execute(f"SELECT printf({marks})", (fmt, *args)).fetchone()[0]
 
@@ -232,7 +234,8 @@ class EpisodeDatabase:
 
     def close(self):
         self.conn.close()
-        self._printf_conn.close()
+        if self._printf_conn is not None:
+            self._printf_conn.close()
 
 
 def hash_connection(conn: sqlite3.Connection) -> str:
