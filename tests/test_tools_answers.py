@@ -174,6 +174,9 @@ def test_the_planning_view_withholds_the_verdict_and_the_oracle(env):
         view.oracle_actions()
     with pytest.raises(ScorerOnly):
         view.grade_now()
+    with pytest.raises(ScorerOnly):
+        view.task.solve(view)
+    assert set(view.task.data) == {"tier"}  # the expected answer and the plan are not in the agent's task
     _, reward, term, _, info = view.step({"answer": "shipped"})
     assert term and reward == 0.0 and "success" not in info and "grading" not in info
 

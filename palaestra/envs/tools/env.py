@@ -66,7 +66,7 @@ class ToolUseEnv(ToolEnvBase):
 
     reward_access = "hidden"
     #: the oracle's plan and the grader read the expected answer: not for an agent-side search
-    scorer_only = ("oracle_actions", "grade_now")
+    scorer_only = ("oracle_actions", "grade_now", "_spec")
     scorer_info_keys = ("grading",)
 
     def __init__(self, tier=None, split: str | None = None, world_seed: int = 0, max_steps: int = 20,
@@ -113,11 +113,15 @@ class ToolUseEnv(ToolEnvBase):
     def oracle_actions(self) -> list:
         """The oracle's remaining actions: the rest of its plan when the episode so far
         followed it, else the whole plan (calls that already ran fail harmlessly)."""
-        plan = json.loads(json.dumps(self.task.data["oracle"]))
+        plan = json.loads(json.dumps(self._spec()["oracle"]))
         done = len(self._actions)
         if plan[:done] == self._actions:
             return plan[done:]
         return plan
+
+    def _spec(self) -> dict:
+        """The current task's full spec (expected answer, oracle): for the scorer only."""
+        return task_specs(self.world_seed)[self.task.id]
 
     def _sample_tools(self) -> list:
         return [(name, TOOLS[name].parameters) for name in TOOL_ORDER]
@@ -195,7 +199,7 @@ class ToolUseEnv(ToolEnvBase):
 
     def grade_now(self) -> tuple[float, bool, dict]:
         """(reward, ended, details) of the episode as it stands (tau-bench grading)."""
-        spec = self.task.data
+        spec = self._spec()
         db = self.world.db
         db_hash = db.canonical_hash() if db.dirty else template_hash(self.world_seed)
         reward, details = grading.grade(

@@ -504,9 +504,12 @@ def validate_episode(env) -> tuple[float, bool, dict]:
 
 
 def make_task(world_seed: int, task_id: str) -> Task:
+    """The task as an agent may see it: ``data`` holds only public fields (the tier); the
+    expected answer, the oracle's plan and whether to refuse stay in :func:`task_specs`,
+    which the env's scorer reads."""
     spec = task_specs(world_seed)[task_id]
-    return Task(id=task_id, goal=spec["goal"], split=spec["split"], data=dict(spec), oracle=oracle_actions,
-                validator=validate_episode)
+    return Task(id=task_id, goal=spec["goal"], split=spec["split"], data={"tier": spec["tier"]},
+                oracle=oracle_actions, validator=validate_episode)
 
 
 def task_ids(world_seed: int = 0, tier: str | None = None, split: str | None = None) -> list[str]:
