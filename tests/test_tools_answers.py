@@ -177,8 +177,12 @@ def test_the_planning_view_withholds_the_verdict_and_the_oracle(env):
     with pytest.raises(ScorerOnly):
         view.task.solve(view)
     assert set(view.task.data) == {"tier"}  # the expected answer and the plan are not in the agent's task
-    _, reward, term, _, info = view.step({"answer": "shipped"})
+    right = task_specs(0)["single-002"]["oracle"][-1]["answer"]
+    _, reward, term, _, info = view.step({"answer": right})
     assert term and reward == 0.0 and "success" not in info and "grading" not in info
+    assert env._steps == 0 and not env._ended  # the search stepped a twin, not the real episode
+    _, reward, _, _, info = env.planning_env(true_reward=True).step({"answer": right})
+    assert reward == 1.0 and info["success"] and env._steps == 0  # the explicit opt-in, still on a twin
 
 
 def test_constant_and_shotgun_policies_over_every_task(env):

@@ -119,6 +119,18 @@ class ToolUseEnv(ToolEnvBase):
             return plan[done:]
         return plan
 
+    def planning_env(self, *, true_reward: bool = False):
+        """A twin of this env for a search to step (the real episode is never touched), in
+        the agent-side view (no verdict, no oracle) unless ``true_reward`` opts in to the
+        hidden reward for collecting training data."""
+        from palaestra.core import AgentSideEnv
+
+        twin = ToolUseEnv(tier=self.tiers, split=self.split, world_seed=self.world_seed, max_steps=self.max_steps,
+                          time_limit_s=self.time_limit_s)
+        if self.task is not None:
+            twin.set_state(self.get_state())
+        return twin if true_reward else AgentSideEnv(twin)
+
     def _spec(self) -> dict:
         """The current task's full spec (expected answer, oracle): for the scorer only."""
         return task_specs(self.world_seed)[self.task.id]
