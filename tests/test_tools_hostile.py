@@ -137,3 +137,42 @@ def test_ordinary_sql_and_units_still_work():
     assert json.loads(_last_result(env))["value"] == pytest.approx(6.2137, abs=1e-4)
     env.step({"name": "convert_units", "arguments": {"value": 2, "from_unit": "m**2", "to_unit": "foot ** 2"}})
     assert json.loads(_last_result(env))["value"] == pytest.approx(21.5278, abs=1e-4)
+
+
+def test_every_tool_at_the_edges_of_its_bounds_answers_with_a_result_or_an_error():
+    """Each tool's every argument at its limits (longest strings of wildcards, quotes,
+    backslashes, NULs, emoji, parentheses; smallest and largest numbers): a result or
+    an error each time, never an exception out of step() and never a big result."""
+    import itertools
+
+    from palaestra.envs.tools.world import TOOL_ORDER, TOOLS
+
+    def strings(n):
+        return ["%" * n, "'" * n, "\\" * n, "\x00" * n, "😀" * n, "(" * n, "9" * n, "**" * (n // 2),
+                "9999-12-31", "0001-01-01", ""]
+
+    env = ToolUseEnv(max_steps=10**6)
+    env.reset(seed=0)
+    calls = 0
+    for name in TOOL_ORDER:
+        options = {}
+        for param, prop in TOOLS[name].parameters["properties"].items():
+            if "enum" in prop:
+                options[param] = prop["enum"][:1]
+            elif prop["type"] == "string":
+                options[param] = strings(prop["maxLength"])
+            else:
+                options[param] = [prop["minimum"], prop["maximum"], 0]
+        for k, combo in enumerate(itertools.product(*options.values())):
+            if len(options) > 2 and k % 9:
+                continue
+            arguments = dict(zip(options, combo))
+            try:
+                env.step({"name": name, "arguments": arguments})
+            except InvalidAction as err:  # a bound (minLength, minimum 1): named, nothing ran
+                assert "argument" in str(err) and len(str(err)) < 1000
+                continue
+            calls += 1
+            assert len(_last_result(env)) < SMALL, (name, _last_result(env)[:200])
+    assert calls > 300
+    assert len(env.render_text()) < 40 * SMALL  # the observation shows each result cut to 4,000 characters
