@@ -4,8 +4,9 @@ Success = the episode's database hashes (canonically) to the oracle's end state,
 final answer is right in the form the task states (:func:`palaestra.envs.tools.answers.judge`:
 one value, several values, a refusal, a question back about the missing detail) and,
 where the task says so, no tool was called. ``details`` carries each part (partial credit
-for analysis) and never the expected answer: it is scorer-only all the same
-(``ToolUseEnv.scorer_info_keys``), as the database verdict is a hidden label.
+for analysis) and never the expected values; it does tell which form was right and
+whether the database matches, so all of it is scorer-only (``ToolUseEnv.scorer_info_keys``:
+the agent-side planning view drops it).
 """
 
 from __future__ import annotations
