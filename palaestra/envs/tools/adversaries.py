@@ -20,7 +20,7 @@ from __future__ import annotations
 import calendar
 import random
 from collections import Counter
-from typing import Callable
+from collections.abc import Callable
 
 from .env import MAX_ANSWER_CHARS
 from .world import STATUSES

@@ -11,20 +11,20 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import math
 import os
 import random
+import re
 import sqlite3
 import tempfile
 from pathlib import Path
-import math
-import re
 from typing import Annotated, Literal, Optional
 
 from pydantic import Field
 
-from . import calculator as calc
 from palaestra.core import InvalidAction
 
+from . import calculator as calc
 from .calls import json_problem
 from .sandbox import EpisodeDatabase, SandboxError
 from .schema import Tool, tool_from_function
