@@ -8,7 +8,12 @@ with BFCL's own evaluator judging the same ground-truth answers.
 - BFCL-v0 multi-turn: the ground truth through the env (API instances, per-turn state
   and response checks), against ``bfcl_eval``'s ``multi_turn_checker`` on the same calls.
 
-Run: ``python benchmarks/tools.py`` (``--quick`` for a smaller sample).
+- ToolUse-v0 adversaries (``--adversarial``): constant answers, shotgun answers listing
+  every candidate, the oracle's calls then a shotgun answer, a repeated call, random
+  actions (``palaestra.envs.tools.adversaries``), each over every task, success per tier.
+
+Run: ``python benchmarks/tools.py`` (``--quick`` for a smaller sample, ``--adversarial``
+for the adversaries' table only).
 """
 
 from __future__ import annotations
@@ -49,8 +54,12 @@ def _bfcl_checker():
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="a smaller sample of each suite")
+    parser.add_argument("--adversarial", action="store_true", help="only the ToolUse-v0 adversaries, every task")
     args = parser.parse_args()
     console = Console(width=max(Console().width, 110))
+    if args.adversarial:
+        _adversaries(console)
+        return
     rng = random.Random(0)
     rows = []
 
@@ -110,6 +119,25 @@ def main() -> None:
     console.print(table)
     console.print("GT = ground truth; ratio = palaestra ep/s / BFCL evaluator ep/s. palaestra's episodes include reset, parsing, transcript and snapshot-ready state; BFCL's "
                   "evaluator only judges the answers (and, multi-turn, executes them).")
+
+
+def _adversaries(console) -> None:
+    from palaestra.envs.tools.adversaries import POLICIES, success_by_tier
+    from palaestra.envs.tools.env import ToolUseEnv
+    from palaestra.envs.tools.tasks import TIERS, task_specs
+
+    env = ToolUseEnv()
+    per_tier = {t: sum(s["tier"] == t for s in task_specs(0).values()) for t in TIERS}
+    table = Table(title=f"ToolUse-v0: adversarial policies, success over all {len(env.task_ids)} tasks")
+    for col in ("policy", *(f"{t} /{n}" for t, n in per_tier.items()), "all"):
+        table.add_column(col, justify="right" if col != "policy" else "left")
+    for name, policy in POLICIES.items():
+        wins = success_by_tier(env, policy, env.task_ids)
+        table.add_row(name, *(str(wins[t]) for t in TIERS), f"{sum(wins.values())} ({sum(wins.values()) / len(env.task_ids):.1%})")
+    env.close()
+    console.print(table)
+    console.print("The refuse tier holds 36 requests to refuse, 24 to ask back and 60 look-alikes to do; "
+                  "an answer that reads as a refusal is right on those 36 only.")
 
 
 if __name__ == "__main__":

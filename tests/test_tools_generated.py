@@ -42,7 +42,7 @@ def test_wrong_answers_and_wrong_states_fail():
     assert info["grading"]["db_match"] is False
 
     env = ToolUseEnv(tier="refuse")
-    tid = task_ids(0, "refuse")[0]
+    tid = next(t for t in task_ids(0, "refuse") if task_specs(0)[t]["answer"]["form"] == "refusal")
     env.reset(options={"task": tid})
     env.step({"name": "current_date", "arguments": {}})
     _, reward, _, _, info = env.step({"answer": "Sorry, I cannot do that."})
@@ -51,7 +51,7 @@ def test_wrong_answers_and_wrong_states_fail():
     env = ToolUseEnv(tier="single")
     env.reset(options={"task": "single-002"})  # order status
     _, reward, _, _, info = env.step({"answer": "I do not know."})
-    assert reward == 0.0 and info["grading"]["outputs"][0]["found"] is False
+    assert reward == 0.0 and info["grading"]["answer_ok"] is False
 
 
 def test_invalid_actions_explain_and_change_nothing():

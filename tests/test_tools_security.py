@@ -9,6 +9,7 @@ import pytest
 
 from palaestra.envs.tools.calculator import CalculatorError, evaluate
 from palaestra.envs.tools.env import ToolUseEnv
+from palaestra.envs.tools.tasks import task_specs
 from palaestra.envs.tools.world import template_path
 
 CALCULATOR_ESCAPES = [
@@ -106,7 +107,7 @@ def test_episodes_are_isolated_from_each_other_and_from_the_template():
     b.reset(options={"task": "state-000"})
     for action in a.task.solve(a):
         a.step(action)
-    order_id = a.task.data["oracle"][0]["arguments"]["order_id"]
+    order_id = task_specs(0)["state-000"]["oracle"][0]["arguments"]["order_id"]
     assert a.world.call("get_order", {"order_id": order_id})["status"] == "cancelled"
     assert b.world.call("get_order", {"order_id": order_id})["status"] == "pending"
     b.reset(options={"task": "state-000"})

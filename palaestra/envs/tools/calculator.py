@@ -4,7 +4,9 @@ Numbers, ``+ - * / // % **``, parentheses, the names ``pi`` and ``e`` and a few
 functions (``sqrt``, ``round``, ``abs``, ``min``, ``max``, ``floor``, ``ceil``,
 ``log``, ``exp``, ``sin``, ``cos``, ``tan``). Everything else (names, attributes,
 imports, subscripts, lambdas, comprehensions, strings) is refused, as are huge
-exponents and results, so an expression cannot run code or run for long.
+exponents and results (``MAX_EXPONENT``, ``MAX_MAGNITUDE``), long or deep expressions
+(``MAX_LENGTH``, ``MAX_NODES``) and ``round`` to more than ``MAX_ROUND_DIGITS`` digits,
+so an expression cannot run code or run for long.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ MAX_LENGTH = 300
 MAX_EXPONENT = 1000
 MAX_MAGNITUDE = 1e100
 MAX_NODES = 200
+MAX_ROUND_DIGITS = 20  # round(7, -10**7) would build 10**10**7 first: minutes of CPU
 
 
 class CalculatorError(ValueError):
@@ -101,6 +104,11 @@ def _eval(node):
         if len(node.args) > 10:
             raise CalculatorError("too many arguments.")
         args = [_eval(a) for a in node.args]
+        if node.func.id == "round" and len(args) == 2:
+            digits = args[1]
+            if not isinstance(digits, int) or abs(digits) > MAX_ROUND_DIGITS:
+                raise CalculatorError(f"round's digits must be a whole number from -{MAX_ROUND_DIGITS} to "
+                                      f"{MAX_ROUND_DIGITS}; got {digits!r}.")
         try:
             return _check_number(_FUNCS[node.func.id](*args))
         except (TypeError, ValueError, OverflowError) as exc:

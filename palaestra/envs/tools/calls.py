@@ -32,18 +32,56 @@ MAX_CALLS = 16
 MAX_TEXT = 100_000
 
 
-def _is_json_value(value, depth=0) -> bool:
-    if depth > 20:
-        return False
-    if value is None or isinstance(value, (bool, int, str)):
-        return True
+MAX_DEPTH = 20
+MAX_INT_DIGITS = 300  # beyond a float's range; Python cannot even print ints past 4,300 digits
+
+
+def json_problem(value, depth: int = 0) -> str | None:
+    """What keeps ``value`` from being a plain, bounded JSON value (None when nothing).
+
+    Bounds: nesting at most ``MAX_DEPTH`` levels, integers at most ``MAX_INT_DIGITS``
+    digits, strings at most ``MAX_TEXT`` characters and valid Unicode (no lone
+    surrogates), finite floats. Every argument of every tool passes through this first.
+    """
+    if depth > MAX_DEPTH:
+        return f"it is nested deeper than {MAX_DEPTH} levels"
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        if value.bit_length() > MAX_INT_DIGITS * 3.33:
+            return f"an integer has more than {MAX_INT_DIGITS} digits (the limit for any number)"
+        return None
     if isinstance(value, float):
-        return math.isfinite(value)
+        return None if math.isfinite(value) else f"{value} is not a finite number"
+    if isinstance(value, str):
+        return text_problem(value)
     if isinstance(value, list):
-        return all(_is_json_value(v, depth + 1) for v in value)
+        for v in value:
+            why = json_problem(v, depth + 1)
+            if why:
+                return why
+        return None
     if isinstance(value, dict):
-        return all(isinstance(k, str) and _is_json_value(v, depth + 1) for k, v in value.items())
-    return False
+        for k, v in value.items():
+            if not isinstance(k, str):
+                return f"a key is a {type(k).__name__}, not a string"
+            why = text_problem(k) or json_problem(v, depth + 1)
+            if why:
+                return why
+        return None
+    return f"a {type(value).__name__} is not a JSON value"
+
+
+def text_problem(text: str, limit: int = MAX_TEXT) -> str | None:
+    """Why a string is not acceptable text (too long, lone surrogates), or None."""
+    if len(text) > limit:
+        return f"a string is {len(text):,} characters long (the limit is {limit:,})"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return (f"a string holds {text[exc.start]!r} at position {exc.start}, a lone surrogate that is not valid "
+                "Unicode text")
+    return None
 
 
 def _canonical_call(obj) -> dict:
@@ -67,6 +105,8 @@ def _canonical_call(obj) -> dict:
     name = obj["name"]
     if not isinstance(name, str) or not name.strip():
         raise InvalidAction("the tool name must be a non-empty string.")
+    if len(name) > 200 or text_problem(name):
+        raise InvalidAction("the tool name must be valid text of at most 200 characters.")
     args = obj.get("arguments", {})
     if isinstance(args, str):  # OpenAI sends arguments as a JSON string
         try:
@@ -77,8 +117,9 @@ def _canonical_call(obj) -> dict:
         args = {}
     if not isinstance(args, dict):
         raise InvalidAction(f"the arguments of {name!r} must be a JSON object, got {type(args).__name__}.")
-    if not _is_json_value(args):
-        raise InvalidAction(f"the arguments of {name!r} hold a value that is not plain JSON (or is nested too deep).")
+    why = json_problem(args)
+    if why:
+        raise InvalidAction(f"the arguments of {name!r} are refused: {why}.")
     return {"name": name.strip(), "arguments": args}
 
 
@@ -91,11 +132,11 @@ def canonical_action(action) -> dict | list:
         if extra:
             raise InvalidAction(f"a final answer has only the key \"answer\"; remove {sorted(extra)}.")
         answer = action["answer"]
+        why = json_problem(answer)
+        if why:
+            raise InvalidAction(f"the answer is refused: {why}.")
         if not isinstance(answer, str):
-            if _is_json_value(answer):
-                answer = json.dumps(answer, ensure_ascii=False)
-            else:
-                raise InvalidAction("the answer must be a string.")
+            answer = json.dumps(answer, ensure_ascii=False)
         return {"answer": answer}
     if isinstance(action, list):
         if not action:
@@ -185,7 +226,7 @@ def _parse_whole(text: str, positional):
         raise InvalidAction(f"empty action. Write {GRAMMAR}.")
     lower = stripped[:7].lower()
     if lower.startswith("answer:"):
-        return {"answer": stripped[7:].strip()}
+        return canonical_action({"answer": stripped[7:].strip()})
     if stripped[0] in "{[":
         try:
             obj = json.loads(stripped)

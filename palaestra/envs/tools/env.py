@@ -12,6 +12,8 @@ from .calls import GRAMMAR, result_text
 from .tasks import TIERS, expected_hash, make_task, task_ids, task_specs, template_hash
 from .world import TOOL_ORDER, TOOLS, ToolWorld
 
+MAX_ANSWER_CHARS = 2000
+
 
 class ToolUseEnv(ToolEnvBase):
     """Tool use in a sandboxed world: a shop database, a calendar, a knowledge base, units.
@@ -20,9 +22,10 @@ class ToolUseEnv(ToolEnvBase):
     A user asks for something; the agent calls tools (OpenAI function schemas, listed
     in ``instructions``) and ends with a final answer. Tasks come in five tiers:
     ``single`` (one call), ``sequence`` (several calls), ``dependent`` (a call needs an
-    earlier result), ``state`` (the request changes the database) and ``refuse`` (no
-    tool fits, or a detail is missing: the right move is to refuse or to ask). 600
-    seeded tasks, one in five in the ``test`` split. Each episode works on its own
+    earlier result), ``state`` (the request changes the database) and ``refuse`` (pairs
+    of look-alikes: in each, one request no tool can do or that misses a detail, to
+    refuse or ask back, and one that must be done). 600 seeded tasks, one in five in
+    the ``test`` split. Each episode works on its own
     in-memory copy of the world's SQLite database.
 
     ## Action Space
@@ -39,8 +42,13 @@ class ToolUseEnv(ToolEnvBase):
 
     ## Rewards
     1.0 when the episode ends with the database in the oracle's end state (canonical
-    hash, as tau-bench), every required output in the final answer and, for ``refuse``
-    tasks, no tool called; else 0.0. ``info["grading"]`` holds the parts.
+    hash, as tau-bench), the final answer right in the form the request states (one
+    value; values separated by semicolons; ``cannot: ...``; ``ask: ...`` about the
+    missing detail only: :mod:`palaestra.envs.tools.answers`) and, where refusing or
+    asking is right, no tool called; else 0.0. The reward reads hidden labels (the
+    expected answer and end state: ``reward_access = "hidden"``): ``info["success"]`` and
+    ``info["grading"]`` (the parts, never the expected values) are scorer-only, the
+    observation says only that the episode is over, and snapshots carry no verdict.
 
     ## Episode End
     Terminated by a final answer; truncated after ``max_steps`` steps (not a success).
@@ -52,8 +60,14 @@ class ToolUseEnv(ToolEnvBase):
     statement (1.0); ``render_mode``: ``"ansi"`` or None.
 
     ## Version History
-    - v0: first version (600 tasks in 5 tiers).
+    - v0: first version (600 tasks in 5 tiers); answers read in the form each task
+      states, look-alikes in the refuse tier, every tool argument bounded.
     """
+
+    reward_access = "hidden"
+    #: the oracle's plan and the grader read the expected answer: not for an agent-side search
+    scorer_only = ("oracle_actions", "grade_now", "_spec")
+    scorer_info_keys = ("grading",)
 
     def __init__(self, tier=None, split: str | None = None, world_seed: int = 0, max_steps: int = 20,
                  time_limit_s: float = 1.0, render_mode: str | None = None):
@@ -79,9 +93,14 @@ class ToolUseEnv(ToolEnvBase):
             "You are a shop assistant with tools: a calculator, unit conversion, the shop's database "
             "(customers, products, orders), a calendar and a knowledge base.",
             "Each step, send " + GRAMMAR + ".",
-            "Call tools as needed, then give the final answer; it ends the episode. If no tool fits the "
-            "request, say that you cannot do it; if a detail is missing, ask for it (call no tool).",
-            "Success: the database ends as the request requires and your answer holds what was asked.",
+            "Call tools as needed, then give the final answer; it ends the episode.",
+            "The final answer takes the form the request asks for and holds nothing else: one value "
+            "(e.g. 42.5 or shipped), or several values in the order asked, separated by semicolons "
+            "(e.g. 12; Monday). An answer with more values than asked fails.",
+            "If no tool can do the request, answer `cannot: <why>`; if a detail you need is missing, answer "
+            "`ask: <one question about that detail>`. Call no tool in either case. Some requests look "
+            "impossible or incomplete and are not: check the tools first.",
+            "Success: the database ends as the request requires and the answer is right in its form.",
             "",
             "Tools:",
         ]
@@ -94,11 +113,27 @@ class ToolUseEnv(ToolEnvBase):
     def oracle_actions(self) -> list:
         """The oracle's remaining actions: the rest of its plan when the episode so far
         followed it, else the whole plan (calls that already ran fail harmlessly)."""
-        plan = json.loads(json.dumps(self.task.data["oracle"]))
+        plan = json.loads(json.dumps(self._spec()["oracle"]))
         done = len(self._actions)
         if plan[:done] == self._actions:
             return plan[done:]
         return plan
+
+    def planning_env(self, *, true_reward: bool = False):
+        """A twin of this env for a search to step (the real episode is never touched), in
+        the agent-side view (no verdict, no oracle) unless ``true_reward`` opts in to the
+        hidden reward for collecting training data."""
+        from palaestra.core import AgentSideEnv
+
+        twin = ToolUseEnv(tier=self.tiers, split=self.split, world_seed=self.world_seed, max_steps=self.max_steps,
+                          time_limit_s=self.time_limit_s)
+        if self.task is not None:
+            twin.set_state(self.get_state())
+        return twin if true_reward else AgentSideEnv(twin)
+
+    def _spec(self) -> dict:
+        """The current task's full spec (expected answer, oracle): for the scorer only."""
+        return task_specs(self.world_seed)[self.task.id]
 
     def _sample_tools(self) -> list:
         return [(name, TOOLS[name].parameters) for name in TOOL_ORDER]
@@ -144,6 +179,9 @@ class ToolUseEnv(ToolEnvBase):
         self.world = ToolWorld(self.world_seed, data=data, time_limit_s=self.time_limit_s)
 
     def _check(self, action) -> None:
+        if isinstance(action, dict) and "answer" in action and len(action["answer"]) > MAX_ANSWER_CHARS:
+            raise InvalidAction(f"the final answer is {len(action['answer']):,} characters long; the limit is "
+                                f"{MAX_ANSWER_CHARS:,}. Answer in the form the request asks for.")
         for c in ([] if "answer" in action else action if isinstance(action, list) else [action]):
             tool = TOOLS.get(c["name"])
             if tool is None:
@@ -163,7 +201,7 @@ class ToolUseEnv(ToolEnvBase):
             terminated = True
         else:
             for c in self._log_calls(action):
-                result = self.world.call(c["name"], c["arguments"])
+                result = self.world.call(c["name"], c["arguments"], checked=True)  # _begin_step checked them
                 self._calls += 1
                 self._say("tool", result_text(result), name=c["name"])
             if self._steps >= self.max_steps:
@@ -173,12 +211,12 @@ class ToolUseEnv(ToolEnvBase):
 
     def grade_now(self) -> tuple[float, bool, dict]:
         """(reward, ended, details) of the episode as it stands (tau-bench grading)."""
-        spec = self.task.data
+        spec = self._spec()
         db = self.world.db
         db_hash = db.canonical_hash() if db.dirty else template_hash(self.world_seed)
         reward, details = grading.grade(
             db_hash, expected_hash(self.world_seed, self.task.id), self._answer,
-            spec["outputs"], self._calls, spec["no_calls"])
+            spec["answer"], self._calls, spec["no_calls"])
         return reward, self._ended, details
 
     def _finish(self) -> float:
@@ -200,20 +238,15 @@ class ToolUseEnv(ToolEnvBase):
         if self.task is None:
             return "No episode yet: call reset()."
         t = self.task
-        head = [f"Tool-use task {t.id} (tier {t.data['tier']}, {t.split} split) — step {self._steps} of "
-                f"{self.max_steps}", "Goal: answer the user's request below with the tools.",
+        head = [f"Tool-use task {t.id} ({t.split} split) — step {self._steps} of {self.max_steps}",
+                "Goal: answer the user's request below with the tools, in the form it asks for.",
                 "Tools: " + ", ".join(TOOL_ORDER)]
         lines = head + self._render_messages()
-        if self._outcome is not None:
-            g = self._outcome["grading"]
-            verdict = "SUCCESS" if self._outcome["success"] else "FAILURE"
-            parts = [f"database {'as required' if g['db_match'] else 'NOT as required'}"]
-            parts += [f"output {o['expected']} {'found' if o['found'] else 'MISSING'}" for o in g["outputs"]]
-            if not g["calls_ok"]:
-                parts.append(f"{g['calls']} tool call(s) made where none was right")
-            if not g["answered"]:
-                parts.append("no final answer")
-            lines += ["", f"Episode over: {verdict} ({'; '.join(parts)})."]
+        if self._ended:
+            # the verdict reads hidden labels (the expected answer, the end state): it is in
+            # info["success"] / info["grading"] for the scorer, never in what the agent sees
+            how = "a final answer was given" if self._answer is not None else "the step limit was reached"
+            lines += ["", f"Episode over: {how}."]
         else:
             lines += ["", self._prompt_line()]
         return "\n".join(lines)
@@ -228,7 +261,8 @@ class ToolUseEnv(ToolEnvBase):
             "dirty": self.world.db.dirty if self.world else False,
             "messages": self.transcript(), "actions": json.loads(json.dumps(self._actions)),
             "steps": self._steps, "calls": self._calls, "ended": self._ended,
-            "answer": self._answer, "outcome": json.loads(json.dumps(self._outcome)),
+            "answer": self._answer,
+            # no verdict: it is recomputed on restore, so a snapshot tells a search nothing hidden
         }
 
     def set_state(self, state) -> None:
@@ -242,7 +276,9 @@ class ToolUseEnv(ToolEnvBase):
         self._actions = json.loads(json.dumps(state["actions"]))
         self._steps, self._calls, self._ended = state["steps"], state["calls"], state["ended"]
         self._answer = state["answer"]
-        self._outcome = json.loads(json.dumps(state["outcome"]))
+        self._outcome = None
+        if self._ended:
+            self._finish()
 
     def close(self):
         if self.world is not None:

@@ -1,73 +1,36 @@
-"""tau-bench style grading: the database end state and the required outputs.
+"""tau-bench style grading: the database end state and the final answer, read in its form.
 
-Success = the episode's database hashes (canonically) to the oracle's end state,
-every required output appears in the final answer, and, where the task says so,
-no tool was called. ``details`` carries each part (partial credit for analysis).
+Success = the episode's database hashes (canonically) to the oracle's end state, the
+final answer is right in the form the task states (:func:`palaestra.envs.tools.answers.judge`:
+one value, several values, a refusal, a question back about the missing detail) and,
+where the task says so, no tool was called. ``details`` carries each part (partial credit
+for analysis) and never the expected values; it does tell which form was right and
+whether the database matches, so all of it is scorer-only (``ToolUseEnv.scorer_info_keys``:
+the agent-side planning view drops it).
 """
 
 from __future__ import annotations
 
-import re
-
-_NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
+from .answers import judge
 
 
-def normalise(text: str) -> str:
-    text = str(text).lower()
-    text = re.sub(r"(?<=\d),(?=\d{3})", "", text)  # 1,234 -> 1234
-    return " ".join(text.split())
-
-
-def numbers_in(text: str) -> list[float]:
-    out = []
-    for match in _NUMBER.findall(normalise(text)):
-        try:
-            out.append(float(match.replace(",", "")))
-        except ValueError:
-            continue
-    return out
-
-
-def output_found(expected: dict, answer: str) -> bool:
-    """``{"text": s}``: s appears; ``{"number": v, "tol": t}``: a number within t;
-    ``{"any": [...]}``: one of the phrases appears."""
-    norm = normalise(answer)
-    if "text" in expected:
-        return normalise(expected["text"]) in norm
-    if "number" in expected:
-        tol = float(expected.get("tol", 0.0)) + 1e-9
-        return any(abs(x - float(expected["number"])) <= tol for x in numbers_in(answer))
-    if "any" in expected:
-        return any(normalise(p) in norm for p in expected["any"])
-    raise ValueError(f"unknown expected output {expected!r}")
-
-
-def describe_output(expected: dict) -> str:
-    if "text" in expected:
-        return repr(expected["text"])
-    if "number" in expected:
-        tol = expected.get("tol", 0)
-        return f"{float(expected['number']):g}" + (f" (±{tol:g})" if tol else "")
-    return "one of " + ", ".join(repr(p) for p in expected["any"])
-
-
-def grade(db_hash: str, expected_hash: str, answer: str | None, outputs: list[dict],
+def grade(db_hash: str, expected_hash: str, answer: str | None, expected_answer: dict,
           calls: int, no_calls: bool) -> tuple[float, dict]:
-    found = [output_found(o, answer or "") for o in outputs]
+    answer_ok, answer_details = judge(answer, expected_answer)
     db_match = db_hash == expected_hash
     calls_ok = (calls == 0) if no_calls else True
     answered = answer is not None
-    parts = [db_match, calls_ok, answered] + found
-    success = all(parts)
+    parts = [db_match, calls_ok, answered, answer_ok]
     details = {
         "db_match": db_match,
-        "outputs": [{"expected": describe_output(o), "found": f} for o, f in zip(outputs, found)],
+        "answer_ok": answer_ok,
+        "answer": answer_details,
         "answered": answered,
         "calls": calls,
         "calls_ok": calls_ok,
         "partial": sum(parts) / len(parts),
     }
-    return (1.0 if success else 0.0), details
+    return (1.0 if all(parts) else 0.0), details
 
 
 def pass_hat_k(trials: dict[str, list[bool]], k: int) -> float:

@@ -11,6 +11,8 @@ Refusals are logged (``security_log``) so the env can report them in ``info``.
 from __future__ import annotations
 
 import hashlib
+import json
+import re
 import sqlite3
 import time
 
@@ -38,6 +40,58 @@ _ACTION_NAMES = {
 }
 
 
+#: SQLite's own limits on every connection (``Connection.setlimit``): a single function
+#: call (``printf('%.*c', 999999999, 'x')``, ``x || x`` in a recursive CTE) cannot build a
+#: value past MAX_VALUE_CHARS, so no statement outgrows its time limit or memory in one step
+MAX_VALUE_CHARS = 20_000
+MAX_RESULT_CHARS = 20_000  # the agent's SQL result, all rows together, as JSON
+LIMITS = {
+    "SQLITE_LIMIT_LENGTH": MAX_VALUE_CHARS,
+    "SQLITE_LIMIT_SQL_LENGTH": 4_000,
+    "SQLITE_LIMIT_LIKE_PATTERN_LENGTH": 256,  # the tools wrap a 200-character query in %...%
+    "SQLITE_LIMIT_EXPR_DEPTH": 100,
+    "SQLITE_LIMIT_COMPOUND_SELECT": 20,
+    "SQLITE_LIMIT_VDBE_OP": 25_000,
+    "SQLITE_LIMIT_FUNCTION_ARG": 16,
+    "SQLITE_LIMIT_ATTACHED": 0,
+}
+
+
+_PRINTF_SPEC = re.compile(r"%([-+ 0#,!]*)(\*|\d+)?(?:\.(\*|\d+))?(l{0,2})([a-zA-Z%])")
+
+
+def printf_problem(fmt, args) -> str | None:
+    """Why a ``printf`` call would build a value past MAX_VALUE_CHARS, or None.
+
+    SQLite 3.40's ``%.*c`` keeps looping after its length limit trips
+    (``printf('%.*c', 999999999, 'x')``: 5 s of CPU), so widths and precisions are
+    checked before SQLite's printf runs.
+    """
+    if not isinstance(fmt, str):
+        return None
+    arg = 0
+    for m in _PRINTF_SPEC.finditer(fmt):
+        if m.group(5) == "%":
+            continue
+        for part in (m.group(2), m.group(3)):
+            if part == "*":
+                value = args[arg] if arg < len(args) else 0
+                arg += 1
+                try:
+                    size = abs(int(value or 0))
+                except (TypeError, ValueError, OverflowError):
+                    size = 0
+            elif part:
+                size = int(part) if len(part) < 12 else MAX_VALUE_CHARS + 1
+            else:
+                continue
+            if size > MAX_VALUE_CHARS:
+                return (f"printf width or precision {size:,} exceeds the sandbox's limit of {MAX_VALUE_CHARS:,} "
+                        "characters per value")
+        arg += 1
+    return None
+
+
 class SandboxError(RuntimeError):
     """A statement the sandbox refused or stopped; ``security`` marks escape attempts."""
 
@@ -60,12 +114,18 @@ class EpisodeDatabase:
                 src.backup(self.conn)
             finally:
                 src.close()
+        for name, value in LIMITS.items():
+            if hasattr(sqlite3, name):
+                self.conn.setlimit(getattr(sqlite3, name), value)
         self.conn.row_factory = sqlite3.Row
         self._mode = "tool"  # "tool": the world's own statements; "user": the agent's SQL
         self._denied: list[str] = []
         self.security_log: list[dict] = []
         self._deadline = None
         self.dirty = False  # True once a write changed a row (else the data is the template's)
+        self._bound_error: str | None = None
+        self._printf_conn: sqlite3.Connection | None = None  # made on the first printf
+        self.conn.create_function("printf", -1, self._printf, deterministic=True)
         self.conn.set_authorizer(self._authorize)
         self.conn.set_progress_handler(self._progress, 1000)
 
@@ -93,6 +153,18 @@ class EpisodeDatabase:
         self._denied.append(f"{name} {detail}".strip())
         return sqlite3.SQLITE_DENY
 
+    def _printf(self, fmt, *args):
+        """SQLite's own printf, behind a check of its widths and precisions."""
+        why = printf_problem(fmt, args)
+        if why:
+            self._bound_error = why
+            raise ValueError(why)
+        if self._printf_conn is None:
+            self._printf_conn = sqlite3.connect(":memory:", check_same_thread=False)
+            self._printf_conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_VALUE_CHARS)
+        marks = ", ".join("?" * (len(args) + 1))
+        return self._printf_conn.execute(f"SELECT printf({marks})", (fmt, *args)).fetchone()[0]
+
     def _progress(self):
         if self._deadline is not None and time.monotonic() > self._deadline:
             return 1  # interrupts the statement
@@ -100,7 +172,7 @@ class EpisodeDatabase:
 
     # ---- running statements ----------------------------------------------------------
     def _run(self, sql: str, params=(), mode: str = "tool", max_rows: int | None = None):
-        self._mode, self._denied = mode, []
+        self._mode, self._denied, self._bound_error = mode, [], None
         self._deadline = time.monotonic() + self.time_limit_s
         try:
             cur = self.conn.execute(sql, params)
@@ -111,6 +183,11 @@ class EpisodeDatabase:
         except sqlite3.DatabaseError as exc:
             if self._denied:
                 raise SandboxError(f"refused by the sandbox: {'; '.join(self._denied)}.", security=True) from None
+            if self._bound_error:
+                raise SandboxError(f"refused: {self._bound_error}.") from None
+            if "too big" in str(exc):
+                raise SandboxError(f"a value would exceed the sandbox's limit of {MAX_VALUE_CHARS:,} characters "
+                                   "(SQLITE_LIMIT_LENGTH); select shorter values.") from None
             if "interrupted" in str(exc):
                 raise SandboxError(f"the query ran past its time limit of {self.time_limit_s:g} s and was stopped.") from None
             raise SandboxError(f"SQL error: {str(exc).rstrip('.')}.") from None
@@ -139,7 +216,12 @@ class EpisodeDatabase:
         if not isinstance(sql, str) or not sql.strip():
             raise SandboxError("give one SQL SELECT statement.")
         columns, rows, more = self._run(sql, (), mode="user", max_rows=max_rows)
-        return {"columns": columns, "rows": [list(r) for r in rows], "truncated": more}
+        result = {"columns": columns, "rows": [list(r) for r in rows], "truncated": more}
+        size = len(json.dumps(result, ensure_ascii=False, default=str))
+        if size > MAX_RESULT_CHARS:
+            raise SandboxError(f"the result is {size:,} characters long; the limit is {MAX_RESULT_CHARS:,}. "
+                               "Select fewer rows or shorter columns.")
+        return result
 
     # ---- snapshots and grading --------------------------------------------------------
     def to_bytes(self) -> bytes:
@@ -152,6 +234,8 @@ class EpisodeDatabase:
 
     def close(self):
         self.conn.close()
+        if self._printf_conn is not None:
+            self._printf_conn.close()
 
 
 def hash_connection(conn: sqlite3.Connection) -> str:

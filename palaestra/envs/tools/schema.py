@@ -90,6 +90,35 @@ def parameters_schema(fn: Callable) -> dict:
     return schema
 
 
+_BOUNDS = {"maxLength", "minLength", "maximum", "minimum", "exclusiveMaximum", "exclusiveMinimum", "maxItems"}
+
+
+def _clip(text: str, limit: int = 300) -> str:
+    return text if len(text) <= limit else text[: limit // 2] + f" ... [{len(text) - limit} characters] ... " + text[-limit // 3:]
+
+
+def _shown(value) -> str:
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**30:
+        return f"a {len(str(abs(value)))}-digit number"
+    text = repr(value)
+    return text if len(text) <= 40 else f"a {len(text)}-character value"
+
+
+def _bound_message(where: str, err) -> str:
+    """The schema bound an argument broke, named with its limit (never the whole value)."""
+    bound, value = err.validator_value, err.instance
+    if err.validator == "maxLength":
+        return f"argument {where!r} is {len(value):,} characters long; the limit is {bound:,} (maxLength)"
+    if err.validator == "minLength":
+        return f"argument {where!r} must have at least {bound} character(s)"
+    if err.validator == "maxItems":
+        return f"argument {where!r} has {len(value):,} items; the limit is {bound:,} (maxItems)"
+    word = {"maximum": "at most", "minimum": "at least", "exclusiveMaximum": "below",
+            "exclusiveMinimum": "above"}[err.validator]
+    limit = f"{bound:,}" if isinstance(bound, int) else f"{bound:g}"
+    return f"argument {where!r} is {_shown(value)}; it must be {word} {limit} ({err.validator})"
+
+
 @dataclass
 class Tool:
     """One callable tool with its OpenAI function schema."""
@@ -140,8 +169,10 @@ class Tool:
                 msg = f"unexpected argument(s) {', '.join(map(repr, extra))}"
             elif err.validator == "required":
                 msg = err.message.replace("is a required property", "is required but missing")
+            elif err.validator in _BOUNDS:
+                msg = _bound_message(where, err)
             else:
-                msg = f"argument {where!r}: {err.message}" if where else err.message
+                msg = f"argument {where!r}: {_clip(err.message)}" if where else _clip(err.message)
             raise InvalidAction(f"{self.name}: {msg}. Signature: {self.signature_text()}")
 
     def drop_null_defaults(self, arguments: dict) -> dict:

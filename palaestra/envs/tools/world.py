@@ -11,14 +11,21 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import math
 import os
 import random
+import re
 import sqlite3
 import tempfile
 from pathlib import Path
-from typing import Literal, Optional
+from typing import Annotated, Literal, Optional
+
+from pydantic import Field
+
+from palaestra.core import InvalidAction
 
 from . import calculator as calc
+from .calls import json_problem
 from .sandbox import EpisodeDatabase, SandboxError
 from .schema import Tool, tool_from_function
 
@@ -190,6 +197,70 @@ def template_bytes(world_seed: int = 0) -> bytes:
         mem.close()
 
 
+# ---- bounds on every argument (in the schemas: the model sees them, jsonschema enforces them) ----
+MAX_ID = 999_999_999
+MAX_SEARCH_CHARS = 200
+MAX_UNIT_CHARS = 40
+MAX_AMOUNT = 1e15
+MAX_SQL_CHARS = 2000
+MAX_UNIT_EXPONENT = 9
+MAX_UNIT_NESTING = 3
+
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+SearchText = Annotated[str, Field(max_length=MAX_SEARCH_CHARS)]
+UnitText = Annotated[str, Field(min_length=1, max_length=MAX_UNIT_CHARS)]
+Amount = Annotated[float, Field(ge=-MAX_AMOUNT, le=MAX_AMOUNT)]
+DateText = Annotated[str, Field(max_length=32)]
+TimeText = Annotated[str, Field(max_length=16)]
+Title = Annotated[str, Field(max_length=100)]
+Address = Annotated[str, Field(max_length=200)]
+Quantity = Annotated[int, Field(ge=1, le=1000)]
+Minutes = Annotated[int, Field(ge=5, le=600)]
+Expression = Annotated[str, Field(max_length=calc.MAX_LENGTH)]
+SQLText = Annotated[str, Field(max_length=MAX_SQL_CHARS)]
+
+_UNIT_TOKEN = re.compile(r"\s*(\*\*|\^|[*/()]|\d+(?:\.\d*)?|[^\W\d]\w*|-|\S)")
+
+
+def unit_problem(text: str) -> str | None:
+    """Why a unit expression is refused before pint parses it, or None.
+
+    pint evaluates unit strings as arithmetic (``9**9**9 meter`` never returns), so only
+    unit names, ``*``, ``/``, parentheses (at most 3 deep) and integer exponents from
+    -9 to 9 after ``**`` or ``^`` may reach it.
+    """
+    tokens = _UNIT_TOKEN.findall(text)
+    depth, prev = 0, None
+    for i, tok in enumerate(tokens):
+        if tok == "(":
+            depth += 1
+            if depth > MAX_UNIT_NESTING:
+                return f"parentheses nest deeper than {MAX_UNIT_NESTING} levels"
+        elif tok == ")":
+            depth -= 1
+            if depth < 0:
+                return "a ')' has no matching '('"
+        elif tok == "-":
+            if prev not in ("**", "^"):
+                return "'-' may only start an exponent"
+        elif tok[0].isdigit():
+            if prev not in ("**", "^", "-") or (prev == "-" and (i < 2 or tokens[i - 2] not in ("**", "^"))):
+                return f"the number {tok} is not an exponent; give the amount in value, not in the unit"
+            if not tok.isdigit() or int(tok) > MAX_UNIT_EXPONENT:
+                return f"the exponent {tok} is not an integer from -{MAX_UNIT_EXPONENT} to {MAX_UNIT_EXPONENT}"
+        elif tok in ("**", "^"):
+            if prev is None or prev[0].isdigit() or prev in ("*", "/", "(", "**", "^", "-"):
+                return f"{tok!r} must follow a unit or ')', and exponents cannot be raised to a power"
+        elif not (tok in ("*", "/") or tok[0].isalpha() or tok[0] == "_"):
+            return f"{tok!r} is not part of a unit expression"
+        prev = tok
+    if depth:
+        return "a '(' is not closed"
+    if not tokens:
+        return "it is empty"
+    return None
+
+
 class ToolError(Exception):
     """A tool refused the call; the message is shown to the agent as the result."""
 
@@ -214,9 +285,22 @@ class ToolWorld:
     def security_log(self) -> list[dict]:
         return self.db.security_log
 
-    def call(self, name: str, arguments: dict):
-        """Run tool ``name``; returns its result, or ``{"error": ...}`` when it refuses."""
+    def call(self, name: str, arguments: dict, checked: bool = False):
+        """Run tool ``name``; returns its result, or ``{"error": ...}`` when it refuses.
+
+        The arguments are checked against the tool's bounds first unless ``checked`` says
+        the caller (the env's ``step``, through ``canonical_action`` and ``Tool.validate``)
+        already did.
+        """
         tool = TOOLS[name]
+        if not checked:
+            why = json_problem(arguments)
+            if why:
+                return {"error": f"the arguments of {name!r} are refused: {why}."}
+            try:
+                tool.validate(arguments)
+            except InvalidAction as exc:
+                return {"error": str(exc)}
         try:
             return getattr(self, tool.fn.__name__)(**tool.drop_null_defaults(arguments))
         except ToolError as exc:
@@ -231,7 +315,7 @@ class ToolWorld:
             return {"error": str(exc)}
 
     # ---- tools ------------------------------------------------------------------
-    def calculator(self, expression: str):
+    def calculator(self, expression: Expression):
         """Evaluate an arithmetic expression (numbers, + - * / // % **, parentheses, sqrt, round, abs, min, max, floor, ceil, log, exp, sin, cos, tan, pi, e).
 
         Args:
@@ -239,7 +323,7 @@ class ToolWorld:
         """
         return calc.evaluate(expression)
 
-    def convert_units(self, value: float, from_unit: str, to_unit: str):
+    def convert_units(self, value: Amount, from_unit: UnitText, to_unit: UnitText):
         """Convert a quantity between units (length, mass, volume, temperature, time, speed).
 
         Args:
@@ -249,14 +333,22 @@ class ToolWorld:
         """
         import pint
 
+        for label, unit in (("from_unit", from_unit), ("to_unit", to_unit)):
+            why = unit_problem(unit)
+            if why:
+                raise ToolError(f"{label} {unit!r} is not a unit expression: {why}.")
         ureg = _unit_registry()
         try:
-            quantity = ureg.Quantity(float(value), str(from_unit)).to(str(to_unit))
-        except (pint.errors.PintError, AttributeError, ValueError, TypeError, KeyError, SyntaxError) as exc:
-            raise ToolError(f"cannot convert {from_unit!r} to {to_unit!r}: {exc}") from None
-        return {"value": round(float(quantity.magnitude), 4), "unit": to_unit}
+            quantity = ureg.Quantity(float(value), from_unit).to(to_unit)
+            result = float(quantity.magnitude)
+        except (pint.errors.PintError, AttributeError, ValueError, TypeError, KeyError, SyntaxError, AssertionError,
+                ArithmeticError, RecursionError) as exc:
+            raise ToolError(f"cannot convert {from_unit!r} to {to_unit!r}: {str(exc)[:200]}") from None
+        if not math.isfinite(result) or abs(result) > 1e300:
+            raise ToolError(f"converting {value:g} {from_unit} to {to_unit} gives a number beyond the tool's range.")
+        return {"value": round(result, 4), "unit": to_unit}
 
-    def get_order(self, order_id: int):
+    def get_order(self, order_id: Id):
         """Look up an order: customer, product, quantity, total, status, date and address.
 
         Args:
@@ -267,7 +359,7 @@ class ToolWorld:
             raise ToolError(f"no order with id {order_id}.")
         return rows[0]
 
-    def get_customer(self, customer_id: int):
+    def get_customer(self, customer_id: Id):
         """Look up a customer by id: name, email, city and loyalty tier.
 
         Args:
@@ -278,7 +370,7 @@ class ToolWorld:
             raise ToolError(f"no customer with id {customer_id}.")
         return rows[0]
 
-    def find_customer(self, name: Optional[str] = None, email: Optional[str] = None):
+    def find_customer(self, name: Optional[SearchText] = None, email: Optional[SearchText] = None):
         """Find customers by (part of) their name or by their exact email address.
 
         Args:
@@ -292,7 +384,7 @@ class ToolWorld:
         return self.db.query("SELECT * FROM customers WHERE lower(name) LIKE lower(?) ORDER BY id LIMIT 10",
                              (f"%{name.strip()}%",))
 
-    def list_orders(self, customer_id: int,
+    def list_orders(self, customer_id: Id,
                     status: Optional[Literal["pending", "shipped", "delivered", "cancelled"]] = None):
         """List a customer's orders (newest first), optionally only those with a given status.
 
@@ -308,7 +400,7 @@ class ToolWorld:
             "SELECT id, product_id, quantity, total, status, order_date FROM orders "
             "WHERE customer_id = ? ORDER BY order_date DESC, id DESC", (customer_id,))
 
-    def get_product(self, product_id: int):
+    def get_product(self, product_id: Id):
         """Look up a product by id: name, category, price and stock.
 
         Args:
@@ -319,7 +411,7 @@ class ToolWorld:
             raise ToolError(f"no product with id {product_id}.")
         return rows[0]
 
-    def search_products(self, query: str):
+    def search_products(self, query: SearchText):
         """Find products whose name contains the query (case-insensitive).
 
         Args:
@@ -328,7 +420,7 @@ class ToolWorld:
         return self.db.query("SELECT * FROM products WHERE lower(name) LIKE lower(?) ORDER BY id LIMIT 10",
                              (f"%{query.strip()}%",))
 
-    def cancel_order(self, order_id: int):
+    def cancel_order(self, order_id: Id):
         """Cancel a pending order; its items go back to stock.
 
         Args:
@@ -341,7 +433,7 @@ class ToolWorld:
         self.db.execute("UPDATE products SET stock = stock + ? WHERE id = ?", (order["quantity"], order["product_id"]))
         return {"order_id": order_id, "status": "cancelled"}
 
-    def update_order_address(self, order_id: int, address: str):
+    def update_order_address(self, order_id: Id, address: Address):
         """Change the shipping address of a pending order.
 
         Args:
@@ -356,7 +448,7 @@ class ToolWorld:
         self.db.execute("UPDATE orders SET address = ? WHERE id = ?", (address.strip(), order_id))
         return {"order_id": order_id, "address": address.strip()}
 
-    def restock_product(self, product_id: int, quantity: int):
+    def restock_product(self, product_id: Id, quantity: Quantity):
         """Add units to a product's stock.
 
         Args:
@@ -373,7 +465,7 @@ class ToolWorld:
         """Today's date and weekday (the world's clock is fixed)."""
         return {"date": self.today.isoformat(), "weekday": self.today.strftime("%A")}
 
-    def weekday(self, date: str):
+    def weekday(self, date: DateText):
         """The day of the week of a date.
 
         Args:
@@ -381,7 +473,7 @@ class ToolWorld:
         """
         return _date(date).strftime("%A")
 
-    def days_between(self, start_date: str, end_date: str):
+    def days_between(self, start_date: DateText, end_date: DateText):
         """The number of days from start_date to end_date (negative if end_date is earlier).
 
         Args:
@@ -390,7 +482,7 @@ class ToolWorld:
         """
         return (_date(end_date, "end_date") - _date(start_date, "start_date")).days
 
-    def list_events(self, date: str):
+    def list_events(self, date: DateText):
         """The calendar's events on a date, by time.
 
         Args:
@@ -398,7 +490,7 @@ class ToolWorld:
         """
         return self.db.query("SELECT * FROM events WHERE date = ? ORDER BY time, id", (_date(date).isoformat(),))
 
-    def find_events(self, query: str):
+    def find_events(self, query: SearchText):
         """Calendar events whose title contains the query, by date.
 
         Args:
@@ -407,7 +499,7 @@ class ToolWorld:
         return self.db.query("SELECT * FROM events WHERE lower(title) LIKE lower(?) ORDER BY date, time LIMIT 20",
                              (f"%{query.strip()}%",))
 
-    def add_event(self, title: str, date: str, time: str, duration_min: int = 60):
+    def add_event(self, title: Title, date: DateText, time: TimeText, duration_min: Minutes = 60):
         """Add an event to the calendar.
 
         Args:
@@ -431,7 +523,7 @@ class ToolWorld:
         return {"id": next_id, "title": title.strip(), "date": day.isoformat(), "time": start.strftime("%H:%M"),
                 "duration_min": duration_min}
 
-    def search_kb(self, query: str):
+    def search_kb(self, query: SearchText):
         """Search the store's knowledge base (policies, shipping, warranty, loyalty); the 3 best articles.
 
         Args:
@@ -446,7 +538,7 @@ class ToolWorld:
         return [{"title": KB_ARTICLES[int(i)][0], "text": KB_ARTICLES[int(i)][1]}
                 for i, s in zip(docs[0], scores[0]) if s > 0]
 
-    def run_sql(self, query: str):
+    def run_sql(self, query: SQLText):
         """Run one read-only SQL SELECT on the shop database (tables customers, products, orders, events); at most 50 rows.
 
         Args:
