@@ -28,6 +28,18 @@ class _Secret(PalaestraEnv):
         r = self.reward_of(action)
         return 0, r, True, False, {"success": r > 0, "gold": self.label, "public": 1}
 
+    def legal_actions(self):
+        return [] if self.done else [0, 1, 2]
+
+    def format_action(self, a):
+        return str(a)
+
+    def parse_action(self, text):
+        return int(text)
+
+    def render_text(self):
+        return f"done={self.done}"
+
     def get_state(self):
         return (self.label, self.done)
 
@@ -77,3 +89,27 @@ def test_mcts_searches_agent_side_by_default():
     assert agent.plan is env
     with pytest.raises(ValueError, match="search_reward"):
         MCTSAgent(search_reward="peek")
+
+
+def test_search_through_the_view_puts_the_real_env_back():
+    from palaestra.agents.mcts import MCTSAgent
+    from palaestra.core import shares_state
+
+    env = _Secret()
+    env.reset(seed=0)
+    agent = MCTSAgent(simulations=10, seed=0)
+    agent.reset(env)
+    assert shares_state(agent.plan, env)
+    before = env.get_state()
+    agent.act(0, {})
+    assert env.get_state() == before  # the search stepped the view, then restored the env
+
+
+def test_view_shows_the_task_without_scorer_data():
+    from palaestra.core import Task
+
+    env = _Secret()
+    env.reset(seed=0)
+    env.task = Task(id="t", goal="say 2", data={"answer": 2}, oracle=lambda e: [2])
+    view = env.planning_env()
+    assert view.task.goal == "say 2" and view.task.data == {} and not view.task.has_oracle

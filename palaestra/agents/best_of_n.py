@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from collections import Counter
 
-from palaestra.core import InvalidAction
+from palaestra.core import InvalidAction, shares_state
 
 from .base import text_view
 from .llm.prompts import action_candidates, state_messages
@@ -131,7 +131,7 @@ class BestOfNAgent:
             try:
                 values = [self._value(start, natives[t]) for t in texts]
             finally:
-                if self.plan is self.base:  # looked ahead in the real env: put it back
+                if shares_state(self.plan, self.base):  # looked ahead in the real env: put it back
                     self.base.set_state(real)
         order = sorted(range(len(texts)), key=lambda i: (-values[i], -counts[texts[i]]))
         self.last_search = [{"action": texts[i], "visits": counts[texts[i]], "q": float(values[i]),

@@ -21,6 +21,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from palaestra.core import shares_state
+
 from .base import text_view
 
 
@@ -250,7 +252,7 @@ class MCTSAgent:
             child = self._choose(root)
             self.last_search = self._summary(root, child)
         finally:
-            if self.plan is self.base:  # searching in the real env: put it back, also on errors
+            if shares_state(self.plan, self.base):  # searching in the real env: put it back, also on errors
                 self.base.set_state(real)
         self.stats["moves"] += 1
         self.stats["search_s"] += time.perf_counter() - start

@@ -16,6 +16,8 @@ from __future__ import annotations
 import random
 from typing import Any
 
+from palaestra.core import shares_state
+
 from .base import text_view
 
 
@@ -130,7 +132,8 @@ class BeamSearchAgent:
                 key = self.base.format_action(e[1])
                 best_first[key] = max(best_first.get(key, -float("inf")), e[0])
             beams = [tuple(e) for e in children[: self.beam]]
-        self.base.set_state(start) if self.plan is self.base else None
+        if shares_state(self.plan, self.base):  # searched in the real env: put it back
+            self.base.set_state(start)
         if not beams or beams[0][1] is None:
             legal = self.base.legal_actions()
             action = legal[self.rng.randrange(len(legal))] if legal else self.base.sample_action(self.rng)

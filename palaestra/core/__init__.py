@@ -1,7 +1,7 @@
 """The contracts every palaestra env and agent keeps (see docs/architecture.md)."""
 
 from .env import PalaestraEnv
-from .planning import AgentSideEnv, ScorerOnly
+from .planning import AgentSideEnv, ScorerOnly, shares_state
 from .errors import InvalidAction, MissingDependency, PalaestraError, require
 from .spaces import FreeText, LegalDiscrete, mask_from_legal
 from .task import Task
@@ -10,6 +10,7 @@ __all__ = [
     "PalaestraEnv",
     "AgentSideEnv",
     "ScorerOnly",
+    "shares_state",
     "InvalidAction",
     "MissingDependency",
     "PalaestraError",

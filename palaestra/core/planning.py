@@ -57,6 +57,23 @@ class AgentSideEnv:
     def unwrapped(self):
         return self
 
+    @property
+    def wraps(self):
+        """The env whose state this view steps (the same object: a search through the
+        view moves that env, so it must put it back; see :func:`shares_state`)."""
+        return self._env
+
+    @property
+    def task(self):
+        """The task as an agent may see it: id, goal and split; no data, validator or
+        oracle (they hold what the scorer alone may read)."""
+        from .task import Task
+
+        task = self._env.task
+        if task is None:
+            return None
+        return Task(id=task.id, goal=task.goal, split=task.split)
+
     def step(self, action):
         obs, _reward, terminated, truncated, info = self._env.step(action)
         proxy = float(self._env.agent_reward(action, info))
@@ -71,3 +88,9 @@ class AgentSideEnv:
 
     def __repr__(self) -> str:
         return f"AgentSideEnv({self._env!r})"
+
+
+def shares_state(plan, env) -> bool:
+    """True when stepping ``plan`` (a planning env) moves ``env`` itself, so a search must
+    restore ``env`` afterwards: ``plan`` is ``env``, or an agent-side view of it."""
+    return plan is env or getattr(plan, "wraps", None) is env
