@@ -381,3 +381,115 @@ def test_random_policy_draws_legal_actions_where_enumerable():
     env.reset(seed=0)
     rng = random.Random(0)
     assert {random_native(env, rng) for _ in range(50)} <= set(range(10))
+
+
+# ---- every registered id ---------------------------------------------------------------
+# A new env gets every check below for free. Where an env (owned by its domain) fails a
+# check today, the entry says which env and why, and the check is an xfail until the
+# domain fixes it; remove the entry then.
+import palaestra  # noqa: E402
+
+ALL_IDS = list(palaestra.ENV_IDS)
+GAMES = ("palaestra/ConnectFour-v0", "palaestra/Hex-v0", "palaestra/Chess-v0", "palaestra/Chess960-v0")
+BROWSER = tuple(i for i in ALL_IDS if i.startswith("palaestra/miniwob."))
+NOT_DECLARED = "does not declare reward_access yet (issue 13 item 5): routed to its domain"
+
+KNOWN = {
+    "battery": {
+        "palaestra/ToolUse-v0": "ToolUse-v0 grades answers by substring / any number: the shotgun answer passes "
+                                "(issue 13 item 2, tools domain)",
+    },
+    "reward_access": {i: f"{i} {NOT_DECLARED}" for i in ALL_IDS},
+    "hostile": {
+        "palaestra/WebShop-v0": "WebShop-v0 text search raises UnicodeEncodeError on a lone surrogate (issue 16, web)",
+        "palaestra/Segmentation-v0": "Segmentation-v0 raises ValueError on a 5000-digit click coordinate "
+                                     "(int-to-str digit limit) instead of an invalid action (issue 16, segmentation)",
+        "palaestra/ToolUse-v0": "ToolUse-v0: round(7, -10**7) and two SQL bombs take 5-6 s of CPU each, convert_units "
+                                "raises OverflowError / RecursionError (issue 16, tools)",
+    },
+}
+#: known failures too slow to run in every suite (they still show as xfail, not run)
+NOT_RUN = {("hostile", "palaestra/ToolUse-v0")}
+
+
+def _params(check: str, ids, slow_ids=()):
+    out = []
+    for env_id in ids:
+        marks = []
+        if env_id in BROWSER:
+            marks += [pytest.mark.slow, pytest.mark.browser]
+        if env_id in slow_ids:
+            marks.append(pytest.mark.slow)
+        if env_id in KNOWN.get(check, {}):
+            marks.append(pytest.mark.xfail(reason=KNOWN[check][env_id], strict=False,
+                                           run=(check, env_id) not in NOT_RUN))
+        out.append(pytest.param(env_id, marks=marks, id=env_id.removeprefix("palaestra/")))
+    return out
+
+
+def _tooluse_shotgun(base) -> list[str]:
+    """Issue 13's shotgun: every status, every weekday, the refusal and ask phrases, 0-1000."""
+    from palaestra.envs.tools.world import STATUSES
+
+    days = "Monday Tuesday Wednesday Thursday Friday Saturday Sunday"
+    return ["answer: Sorry, I cannot do that. Which order, which date and time, which product, which "
+            f"customer? {' '.join(STATUSES)} {days} " + " ".join(str(i) for i in range(1001))]
+
+
+SHOTGUNS = {"palaestra/ToolUse-v0": _tooluse_shotgun}
+
+
+def _off_task(env_id):
+    if env_id in BROWSER:  # leave for another task's page, as issue 13 reproduced it
+        return lambda base: ['goto("/miniwob/click-test.html")']
+    return None
+
+
+@pytest.mark.parametrize("env_id", _params("battery", ALL_IDS))
+def test_adversarial_battery(env_id):
+    report = check_adversarial(env_id, shotgun=SHOTGUNS.get(env_id), off_task=_off_task(env_id))
+    played = [r for r in report.results.values() if not r.skipped]
+    assert {"constant", "repeat-last", "random", "invalid"} <= {r.policy for r in played}
+    assert all(r.episodes == 6 for r in played)
+
+
+SUCCESS_KWARGS = {"palaestra/Chess-v0": {"max_plies": 40}, "palaestra/Chess960-v0": {"max_plies": 40}}
+SUCCESS_STEPS = {"palaestra/Hex-v0": 130}
+
+
+@pytest.mark.parametrize("env_id", _params("success", ALL_IDS))
+def test_validate_is_the_single_statement_of_success(env_id):
+    checked = check_success_statement(env_id, steps=SUCCESS_STEPS.get(env_id, 40), **SUCCESS_KWARGS.get(env_id, {}))
+    assert checked >= 4
+
+
+@pytest.mark.parametrize("env_id", _params("reward_access", ALL_IDS))
+def test_reward_access_is_declared_and_hidden_rewards_stay_out_of_search(env_id):
+    declared = check_reward_access(env_id)
+    if env_id in GAMES:
+        assert declared == "rules"
+    else:  # goal attributes, gold calls, masks, gold facts: the scorer's alone
+        assert declared == "hidden", f"{env_id}'s reward reads labels the agent does not see"
+
+
+@pytest.mark.parametrize("env_id", _params("hostile", ALL_IDS))
+def test_hostile_input_gives_an_error_observation_quickly(env_id):
+    report = check_hostile(env_id)
+    assert report.inputs >= 30
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("env_id", _params("check_env", ALL_IDS))
+def test_gymnasium_check_env_passes_twenty_runs_in_a_row(env_id):
+    from gymnasium.utils.env_checker import check_env
+
+    failures = []
+    for run in range(20):
+        env = gym.make(env_id)
+        try:
+            check_env(env.unwrapped, skip_render_check=True)
+        except Exception as exc:  # noqa: BLE001 - count every kind of failure
+            failures.append(f"run {run}: {type(exc).__name__}: {exc!s:.200}")
+        finally:
+            env.close()
+    assert not failures, f"{env_id}: gymnasium's check_env failed {len(failures)} of 20 runs:\n" + "\n".join(failures)

@@ -172,6 +172,7 @@ def check_hostile(env_id: str, *, seed: int = 0, cpu_limit_s: float = 2.0, wall_
                     report.errors.append(f"the rejected hostile input ({label}) changed the state")
             if not _restore(base, start, report):
                 break
+        report.errors = list(dict.fromkeys(report.errors))
         assert not report.errors, f"{env_id} fails on hostile input:\n- " + "\n- ".join(report.errors)
     finally:
         tenv.close()
