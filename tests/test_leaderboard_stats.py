@@ -8,8 +8,15 @@ import pytest
 
 from palaestra.leaderboard.ratings import Game, bradley_terry, openskill_ratings
 from palaestra.leaderboard.spec import AgentSpec, parse_agents
-from palaestra.leaderboard.stats import (Ranked, any_tied, bootstrap_mean_ci, overlap, overlap_notes, rank_with_ties,
-                                         wilson)
+from palaestra.leaderboard.stats import (
+    Ranked,
+    any_tied,
+    bootstrap_mean_ci,
+    overlap,
+    overlap_notes,
+    rank_with_ties,
+    wilson,
+)
 
 
 def test_wilson_matches_scipy():

@@ -14,8 +14,7 @@ import math
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .report import (ENV_COLUMNS, GAME_COLUMNS, EnvBoard, GameBoard, Summary, env_cells, footnotes, game_cells,
-                     plural)
+from .report import ENV_COLUMNS, GAME_COLUMNS, EnvBoard, GameBoard, Summary, env_cells, footnotes, game_cells, plural
 
 CSS = """
 body { font-family: -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; margin: 2rem auto; max-width: 1100px;
