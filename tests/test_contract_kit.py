@@ -398,8 +398,15 @@ KNOWN = {
     "battery": {
         "palaestra/ToolUse-v0": "ToolUse-v0 grades answers by substring / any number: the shotgun answer passes "
                                 "(issue 13 item 2, tools domain)",
+        **{i: f"{i}: leaving for click-test.html and clicking START, 'Click Me!' succeeds (the reward is read "
+              "from the page the agent chose; issue 13 item 1, web domain)"
+           for i in BROWSER if i != "palaestra/miniwob.click-test-v0"},
     },
     "reward_access": {i: f"{i} {NOT_DECLARED}" for i in ALL_IDS},
+    "success": {i: f"{i}: MiniWoB's validator returns the raw reward with no success verdict while step calls "
+                   "raw > 0 a success (chase-circle seed 0: step True, validate False); state success in "
+                   "validate's details (issue 13 item 6, web domain)"
+                for i in BROWSER},
     "hostile": {
         "palaestra/WebShop-v0": "WebShop-v0 text search raises UnicodeEncodeError on a lone surrogate (issue 16, web)",
         "palaestra/Segmentation-v0": "Segmentation-v0 raises ValueError on a 5000-digit click coordinate "
@@ -439,18 +446,34 @@ def _tooluse_shotgun(base) -> list[str]:
 SHOTGUNS = {"palaestra/ToolUse-v0": _tooluse_shotgun}
 
 
+def _click(pattern: str):
+    """A text action clicking the element whose accessibility-tree line matches ``pattern``."""
+
+    def action(base) -> str:
+        m = re.search(pattern + r".*?\[id=(\d+)\]|\[id=(\d+)\]: " + pattern, base.render_text())
+        return f"click({(m.group(1) or m.group(2)) if m else 0})"
+
+    return action
+
+
 def _off_task(env_id):
-    if env_id in BROWSER:  # leave for another task's page, as issue 13 reproduced it
-        return lambda base: ['goto("/miniwob/click-test.html")']
+    if env_id == "palaestra/miniwob.click-test-v0":  # its own page: leave for the site root instead
+        return lambda base: ['goto("/")']
+    if env_id in BROWSER:  # leave for another task's page and solve that one, as issue 13 did
+        return lambda base: ['goto("/miniwob/click-test.html")', _click("START"), _click('button "Click Me!"')]
     return None
 
 
 @pytest.mark.parametrize("env_id", _params("battery", ALL_IDS))
 def test_adversarial_battery(env_id):
-    report = check_adversarial(env_id, shotgun=SHOTGUNS.get(env_id), off_task=_off_task(env_id))
+    # browser steps take about a second: three seeds of six steps each (130 MiniWoB pages)
+    budget = {"seeds": (0, 1, 2), "steps": 6} if env_id in BROWSER else {"seeds": tuple(range(6)), "steps": 12}
+    report = check_adversarial(env_id, shotgun=SHOTGUNS.get(env_id), off_task=_off_task(env_id), **budget)
     played = [r for r in report.results.values() if not r.skipped]
     assert {"constant", "repeat-last", "random", "invalid"} <= {r.policy for r in played}
-    assert all(r.episodes == 6 for r in played)
+    assert all(r.episodes == len(budget["seeds"]) for r in played)
+    if env_id in BROWSER:
+        assert not report.results["off-task"].skipped
 
 
 SUCCESS_KWARGS = {"palaestra/Chess-v0": {"max_plies": 40}, "palaestra/Chess960-v0": {"max_plies": 40}}

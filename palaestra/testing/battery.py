@@ -16,7 +16,9 @@ plays, through the text view an LLM agent uses, policies that an optimiser finds
   view truncates the episode.
 
 Each is played on several seeds; its success count must not exceed what the env's
-:class:`~palaestra.testing.bounds.ChanceBound` allows (a one-sided binomial test). A new
+:class:`~palaestra.testing.bounds.ChanceBound` allows (a one-sided binomial test). The
+shotgun, off-task and invalid policies are held to the strict bound in every env: no
+chance excuses them. A new
 env gets the battery for free and the strict bound unless it states another.
 """
 
@@ -28,10 +30,14 @@ from typing import Callable
 
 import gymnasium as gym
 
-from .bounds import ChanceBound, beyond_chance, chance_bound
+from .bounds import STRICT, ChanceBound, beyond_chance, chance_bound
 from .policies import as_text, random_native
 
 POLICIES = ("constant", "repeat-last", "random", "shotgun", "off-task", "invalid")
+#: policies no chance excuses: listing every value, leaving the task or invalid actions never pay
+ALWAYS_STRICT = ("shotgun", "off-task", "invalid")
+STRICT_BOUND = ChanceBound(0.0, f"{STRICT.reason}; listing every value, leaving the task and invalid actions "
+                                "are never excused by chance")
 
 INVALID_TEXTS = ("", "\x00", "do nothing please", "}{", "click(")
 
@@ -87,7 +93,9 @@ class _Random:
 
 
 class _Script:
-    """Plays ``texts(base)`` in order, then random actions (``then_random``) or nothing."""
+    """Plays ``texts(base)`` in order, then random actions (``then_random``) or nothing. An item
+    may be a callable ``fn(base) -> str``, called when its turn comes (e.g. to read an element
+    id from the page the script has reached)."""
 
     def __init__(self, texts: Callable, then_random: bool):
         self.texts, self.then_random = texts, then_random
@@ -97,7 +105,8 @@ class _Script:
 
     def __call__(self, base, rng):
         if self.queue:
-            return self.queue.pop(0)
+            item = self.queue.pop(0)
+            return item(base) if callable(item) else item  # a callable reads the page it is on
         return as_text(base, random_native(base, rng)) if self.then_random else None
 
 
@@ -150,8 +159,9 @@ def check_adversarial(
 ) -> BatteryReport:
     """Play the battery on ``env_id`` (made with ``kwargs``, text view) and check the bound.
 
-    ``shotgun`` / ``off_task``: ``fn(base_env) -> list[str]`` of text actions, used where the
-    env has no ``shotgun_actions`` / ``off_task_actions`` hook. Raises ``AssertionError``
+    ``shotgun`` / ``off_task``: ``fn(base_env) -> list`` of text actions (or callables
+    ``fn(base_env) -> str`` evaluated in turn), used where the env has no
+    ``shotgun_actions`` / ``off_task_actions`` hook. Raises ``AssertionError``
     naming the policy, its success count and the bound; returns a :class:`BatteryReport`.
     """
     bound = bound or chance_bound(env_id)
@@ -193,10 +203,11 @@ def check_adversarial(
                 result.episodes += 1
                 result.successes += int(ok)
                 result.total_return += ret
-            if beyond_chance(result.successes, result.episodes, bound, alpha):
+            this = STRICT_BOUND if name in ALWAYS_STRICT else bound
+            if beyond_chance(result.successes, result.episodes, this, alpha):
                 failures.append(
                     f"policy {name!r} succeeded in {result.successes} of {result.episodes} episodes, "
-                    f"beyond the chance bound {bound.rate:.2f} ({bound.reason})"
+                    f"beyond the chance bound {this.rate:.2f} ({this.reason})"
                 )
             if name == "invalid" and result.total_return != 0:
                 failures.append(f"invalid actions earned a return of {result.total_return}")

@@ -1,9 +1,10 @@
 """How often chance lets a policy that does not try the task succeed, per env.
 
 The adversarial battery (:func:`palaestra.testing.check_adversarial`) plays policies
-that never try the task (a constant action, repeating the last action, random actions,
-an answer listing every candidate, leaving the task's page, invalid actions) and fails
-the env when any of them succeeds more often than the bound stated here allows. An env
+that never try the task (a constant action, repeating the last action, random actions)
+and fails the env when any of them succeeds more often than the bound stated here
+allows. (An answer listing every candidate, leaving the task's page and invalid actions
+are held to :data:`STRICT` everywhere.) An env
 not listed gets :data:`STRICT`: no such policy may ever succeed. Loosen a bound only
 with a one-line reason that says why chance allows it.
 """
@@ -43,8 +44,13 @@ CHANCE_BOUNDS: dict[str, ChanceBound] = {
     ),
     "palaestra/miniwob.*": ChanceBound(
         0.5,
-        "MiniWoB pages with one or two controls (click-test, click-button) are solved by a random click; "
-        "the reference (BrowserGym) random agent succeeds there too",
+        "MiniWoB pages with a few controls are solved by a random click about half the time "
+        "(click-button: random 3 of 6 seeds)",
+    ),
+    "palaestra/miniwob.click-test-v0": ChanceBound(
+        1.0,
+        "the page has one button and the task is to click it: any click policy does the task "
+        "(constant and random: 6 of 6 seeds)",
     ),
 }
 

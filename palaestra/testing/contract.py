@@ -143,8 +143,16 @@ def check_env_contract(
     - snapshots: ``get_state``, play, ``set_state``, replay gives identical
       observations, rewards and flags, also after pickling and in a fresh env;
     - ``parse_action(format_action(a)) == a`` for every legal action seen;
+    - the action mask (``info`` or observation ``"action_mask"``) marks exactly
+      ``legal_actions()``, and every episode end carries a bool ``info["success"]``;
+    - native actions outside the space or not legal raise ``InvalidAction`` and change
+      nothing: an env that maps them to a legal action (or crashes) fails;
     - ``fuzz_examples`` malformed text actions (hypothesis): never an exception, and a
       rejected action leaves the state unchanged.
+
+    The adversarial battery, the success statement, ``reward_access`` and hostile input
+    are separate checks (see :mod:`palaestra.testing`), run on every id by
+    ``tests/test_contract_kit.py``.
     """
     from gymnasium.utils.env_checker import check_env
 
