@@ -414,6 +414,13 @@ KNOWN = {
         "palaestra/ToolUse-v0": "ToolUse-v0: round(7, -10**7) and two SQL bombs take 5-6 s of CPU each, convert_units "
                                 "raises OverflowError / RecursionError (issue 16, tools)",
     },
+    "check_env": {
+        "palaestra/Chess-v0": "Chess-v0: check_env steps a sample drawn in another state ('action 16 (Rxa7) is not "
+                              "legal now'), 1 of 20 runs (issue 16, games)",
+        "palaestra/Chess960-v0": "Chess960-v0: the same stale sample, 7 of 20 runs (issue 16, games)",
+        "palaestra/WebShop-v0": "WebShop-v0: check_env's sample clicks a label of another page ('nothing labelled "
+                                "[b075vu33vv]'), 2 of 20 runs (issue 16, web)",
+    },
 }
 #: known failures too slow to run in every suite (they still show as xfail, not run)
 NOT_RUN = {("hostile", "palaestra/ToolUse-v0")}
