@@ -6,13 +6,17 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.palaestra-installed
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-all bench setup system clean
+.PHONY: demo test test-all lint bench setup system clean
 
 demo: setup
 	$(BIN)/palaestra demo
 
-test: setup
+test: setup lint
 	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+
+# pyflakes and import order (pyproject.toml [tool.ruff])
+lint: setup
+	$(BIN)/ruff check palaestra tests benchmarks
 
 test-all: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -54,8 +54,20 @@ def test_make_vec_sync(env_id, text):
 def test_make_vec_async(env_id):
     envs = gym.make_vec(env_id, num_envs=2, vectorization_mode="async")
     try:
-        obs, _ = envs.reset(seed=0)
-        actions = np.array([int(np.flatnonzero(m)[0]) for m in obs["action_mask"]])
-        envs.step(actions)
+        obs, infos = envs.reset(seed=[0, 1])
+        plies = np.asarray(infos["plies"])
+        for _ in range(3):
+            legal = [np.flatnonzero(m) for m in obs["action_mask"]]
+            actions = np.array([int(l[0]) for l in legal])
+            obs, rewards, terms, truncs, infos = envs.step(actions)
+            assert rewards.shape == (2,) and obs["action_mask"].shape[0] == 2
+            assert not np.any(infos.get("_invalid_action", False)), infos.get("invalid_action")
+            if np.any(terms | truncs):
+                break
+            # each sub-env moved: the agent's ply and (when it has one) the opponent's reply
+            assert np.all(np.asarray(infos["plies"]) > plies), (plies, infos["plies"])
+            plies = np.asarray(infos["plies"])
+        # the sub-envs are separate processes with their own seeds: their boards differ
+        assert not np.array_equal(obs["observation"][0], obs["observation"][1])
     finally:
         envs.close()

@@ -93,15 +93,25 @@ def test_self_play_planning_env_backs_up_negamax_rewards():
 @pytest.mark.parametrize("text", [False, True])
 def test_make_vec(mode, text):
     envs = gym.make_vec("palaestra/ConnectFour-v0", num_envs=2, vectorization_mode=mode, text=text)
-    obs, info = envs.reset(seed=0)
-    for _ in range(3):
+    try:
+        obs, info = envs.reset(seed=0)
+        for _ in range(3):
+            if text:  # a legal column of each sub-env, as text (columns are 1-based in text)
+                masks = info["action_mask"]
+                actions = tuple(str(int(np.flatnonzero(m)[0]) + 1) for m in masks)
+            else:
+                actions = np.array([int(np.flatnonzero(m)[0]) for m in obs["action_mask"]])
+            obs, rew, term, trunc, info = envs.step(actions)
+            assert len(rew) == 2
+            # every action was valid: the text view flags an invalid one in info["invalid_action"]
+            assert not np.any(info.get("_invalid_action", False)), info.get("invalid_action")
+        assert np.all(np.asarray(info["plies"]) >= 5)  # three moves each, and the opponent's replies
+        # and an illegal text action is reported as invalid, not silently played
         if text:
-            actions = ("4", "4")
-        else:
-            actions = np.array([int(np.flatnonzero(m)[0]) for m in obs["action_mask"]])
-        obs, rew, term, trunc, info = envs.step(actions)
-    assert len(rew) == 2
-    envs.close()
+            obs, rew, term, trunc, info = envs.step(("9", "x"))
+            assert np.all(info["_invalid_action"]) and all("9" in m or "x" in m for m in info["invalid_action"])
+    finally:
+        envs.close()
 
 
 @pytest.mark.stockfish

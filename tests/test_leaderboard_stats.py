@@ -3,33 +3,55 @@
 import math
 import random
 
+import numpy as np
 import pytest
 
 from palaestra.leaderboard.ratings import Game, bradley_terry, openskill_ratings
 from palaestra.leaderboard.spec import AgentSpec, parse_agents
-from palaestra.leaderboard.stats import Ranked, bootstrap_mean, overlap, overlap_notes, rank_with_ties, wilson
+from palaestra.leaderboard.stats import (
+    Ranked,
+    any_tied,
+    bootstrap_mean_ci,
+    overlap,
+    overlap_notes,
+    rank_with_ties,
+    wilson,
+)
 
 
-def test_wilson_matches_the_closed_form():
-    for k, n in [(0, 10), (5, 10), (10, 10), (37, 120)]:
-        p, z = k / n, 1.959963984540054
-        centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-        half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+def test_wilson_matches_scipy():
+    from scipy.stats import binomtest
+
+    for k, n in [(0, 10), (1, 10), (5, 10), (10, 10), (37, 120), (3, 7), (199, 200)]:
+        ref = binomtest(k, n).proportion_ci(confidence_level=0.95, method="wilson")
         lo, hi = wilson(k, n)
-        assert lo == pytest.approx(max(0.0, centre - half), abs=1e-9)
-        assert hi == pytest.approx(min(1.0, centre + half), abs=1e-9)
+        assert lo == pytest.approx(ref.low, abs=1e-9) and hi == pytest.approx(ref.high, abs=1e-9), (k, n)
+    ref90 = binomtest(6, 20).proportion_ci(confidence_level=0.9, method="wilson")
+    assert wilson(6, 20, 0.9) == pytest.approx((ref90.low, ref90.high), abs=1e-9)
     assert wilson(0, 0) == (0.0, 1.0)
 
 
-def test_bootstrap_interval_covers_the_mean_and_is_seeded():
+def test_bootstrap_interval_agrees_with_scipy_and_is_seeded():
+    from scipy.stats import bootstrap
+
     rng = random.Random(0)
     xs = [rng.gauss(2.0, 1.0) for _ in range(200)]
-    lo, hi = bootstrap_mean(xs, seed=3)
-    mean = sum(xs) / len(xs)
-    assert lo < mean < hi and hi - lo < 0.5
-    assert bootstrap_mean(xs, seed=3) == (lo, hi)
-    assert bootstrap_mean([1.0, 1.0, 1.0]) == (1.0, 1.0)
-    assert all(math.isnan(v) for v in bootstrap_mean([5.0]))
+    lo, hi = bootstrap_mean_ci(xs, seed=3)
+    ref = bootstrap((xs,), lambda x, axis: x.mean(axis=axis), method="percentile", n_resamples=4000,
+                    rng=np.random.default_rng(1)).confidence_interval
+    # two independent resamplings of the same percentile interval agree to within resampling noise
+    assert lo == pytest.approx(ref.low, abs=0.03) and hi == pytest.approx(ref.high, abs=0.03)
+    assert bootstrap_mean_ci(xs, seed=3) == (lo, hi)
+    assert bootstrap_mean_ci([1.0, 1.0, 1.0]) == (1.0, 1.0)
+    assert all(math.isnan(v) for v in bootstrap_mean_ci([5.0]))
+
+
+def test_one_bootstrap_for_the_project():
+    import palaestra.core.stats as core_stats
+    import palaestra.leaderboard.stats as board_stats
+
+    assert board_stats.bootstrap_mean_ci is core_stats.bootstrap_mean_ci
+    assert not hasattr(board_stats, "bootstrap_mean")
 
 
 def test_ranks_tie_when_intervals_overlap_and_notes_say_so():
@@ -40,6 +62,15 @@ def test_ranks_tie_when_intervals_overlap_and_notes_say_so():
     assert notes[0].startswith("a leads")
     assert any("b and c" in n and "overlap" in n for n in notes)
     assert overlap((0, 1), (math.nan, math.nan))  # an unknown interval never makes a winner
+
+
+def test_ties_do_not_chain():
+    # two agents at 100% (20 and 5 episodes) and random at 60% of 20: random overlaps the
+    # 5-episode agent, which overlaps the 20-episode one, but the 20-episode one clearly beats random
+    items = [Ranked("a", 1.0, wilson(20, 20)), Ranked("b", 1.0, wilson(5, 5)), Ranked("random", 0.6, wilson(12, 20))]
+    ranked = {r.name: r.rank for r in rank_with_ties(items)}
+    assert ranked == {"a": "1=", "b": "1=", "random": "2"}
+    assert not any_tied(r.rank for r in rank_with_ties([Ranked("x", 1.0, (0.8, 1.0)), Ranked("y", 0.1, (0, 0.3))]))
 
 
 def test_agent_specs_parse_and_hash_by_configuration():
@@ -61,6 +92,12 @@ def test_agent_specs_parse_and_hash_by_configuration():
         AgentSpec.parse("no-such-agent").build()
     with pytest.raises(ValueError, match="named twice"):
         parse_agents(["random", "random"])
+    # search_reward is part of the configuration, and "true" is recorded as such
+    fair, peek = AgentSpec.parse("mcts[simulations=5]"), AgentSpec.parse("mcts[simulations=5,search_reward=true]")
+    assert fair.search_reward == "agent" and peek.search_reward == "true"
+    assert peek.options["search_reward"] == "true" and peek.config_hash != fair.config_hash
+    assert AgentSpec.from_json(peek.to_json()).search_reward == "true"
+    assert peek.build(seed=0).search_reward == "true"  # the agent gets the value it accepts
 
 
 def _games(strengths, n, seed):

@@ -50,6 +50,12 @@ def _errors(errors: list[str], failed: int):
         console.print(errors[0], markup=False, highlight=False)
 
 
+def _interrupted(db: str):
+    console.print(f"\n[yellow]Interrupted.[/] Every result finished so far is stored in {db}; "
+                  "rerun the same command to resume (stored results are skipped).")
+    raise typer.Exit(130)
+
+
 def eval_cmd(
     agent: list[str] = typer.Option(..., "--agent", help="Agent spec (repeatable or comma-separated): "
                                     "NAME, NAME[k=v,...], LABEL=NAME[...], or module:attr[...]."),
@@ -80,8 +86,11 @@ def eval_cmd(
     kwargs = parse_opts(env_opt, "--env-opt")
     writable_file(db, "result store")
     store = ResultStore(db)
-    report = evaluate(specs, [EnvSpec(e, kwargs) for e in env], episodes, seed, store, workers, backend, text,
-                      ray_address, progress=True, console=console)
+    try:
+        report = evaluate(specs, [EnvSpec(e, kwargs) for e in env], episodes, seed, store, workers, backend, text,
+                          ray_address, progress=True, console=console)
+    except KeyboardInterrupt:
+        _interrupted(db)
     console.print(f"{report.planned} planned, {report.skipped} already stored, {report.stored} new rows in {db} "
                   f"({report.wall_s:.1f} s).")
     _errors(report.errors, report.failed)
@@ -120,8 +129,13 @@ def tournament_cmd(
     _check_game(env, parse_opts(env_opt, "--env-opt"))
     writable_file(db, "result store")
     store = ResultStore(db)
-    report = tournament(specs, EnvSpec(env, parse_opts(env_opt)), games, seed, store, workers, backend, ray_address,
-                        name, progress=True, console=console)
+    try:
+        report = tournament(specs, EnvSpec(env, parse_opts(env_opt)), games, seed, store, workers, backend,
+                            ray_address, name, progress=True, console=console)
+    except ValueError as err:
+        raise typer.BadParameter(str(err)) from err
+    except KeyboardInterrupt:
+        _interrupted(db)
     console.print(f"{report.planned} games planned, {report.skipped} already stored, {report.stored} new "
                   f"({report.wall_s:.1f} s).")
     _errors(report.errors, report.failed)

@@ -1,8 +1,8 @@
 """The contracts every palaestra env and agent keeps (see docs/architecture.md)."""
 
 from .env import PalaestraEnv
-from .planning import AgentSideEnv, ScorerOnly, shares_state
 from .errors import InvalidAction, MissingDependency, PalaestraError, require
+from .planning import AgentSideEnv, ScorerOnly, shares_state
 from .spaces import FreeText, LegalDiscrete, mask_from_legal
 from .task import Task
 

@@ -1,4 +1,11 @@
-"""Small statistics every report shares: Wilson intervals and bootstrap means."""
+"""Small statistics every report shares: the Wilson interval and the bootstrap of a mean.
+
+One implementation of each for all of palaestra (leaderboards, training reports,
+benchmarks). The bootstrap is the percentile bootstrap: numpy only (so ``core`` needs no
+scipy), seeded, and well defined for every sample (scipy's BCa degenerates on constant or
+tiny samples and then needs a fallback anyway); for the means of tens of episodes that
+reports show, its intervals differ from BCa's by well under the intervals' width.
+"""
 
 from __future__ import annotations
 
@@ -21,12 +28,18 @@ def wilson(successes: int, n: int, confidence: float = 0.95) -> tuple[float, flo
 
 
 def bootstrap_mean_ci(values, reps: int = 2000, seed: int = 0, confidence: float = 0.95) -> tuple[float, float]:
-    """Percentile-bootstrap interval of the mean (for paired differences pass the differences)."""
+    """Percentile-bootstrap interval of the mean (for paired differences pass the differences).
+
+    Fewer than two values give ``(nan, nan)``: no interval can be claimed from one episode.
+    A constant sample gives a zero-width interval at its value.
+    """
     import numpy as np
 
     arr = np.asarray(list(values), dtype=float)
-    if arr.size == 0:
+    if arr.size < 2:
         return float("nan"), float("nan")
+    if np.ptp(arr) == 0:
+        return float(arr[0]), float(arr[0])
     rng = np.random.default_rng(seed)
     means = arr[rng.integers(0, arr.size, size=(reps, arr.size))].mean(axis=1)
     tail = (1 - confidence) / 2

@@ -10,7 +10,11 @@ from typing import Any, Callable
 class Task:
     """One task of a suite.
 
-    ``validate(world) -> (reward, done, details)`` judges the world after a step;
+    ``validate(world) -> (reward, done, details)`` judges the world after a step and is
+    the single statement of success (:meth:`succeeded`): ``details["success"]`` where the
+    validator states it, else ended with the full reward (``done and reward >= 1``). The
+    env's ``step`` reports that same value as ``info["success"]`` at the episode's end;
+    the contract kit checks it (``palaestra.testing.check_success_statement``).
     ``solve(world) -> list of actions`` is an oracle (BrowserGym's ``cheat``) where one
     exists. ``data`` carries the task's parameters (targets, answers, ...), picklable.
     """
@@ -26,6 +30,13 @@ class Task:
         if self.validator is None:
             return 0.0, False, {}
         return self.validator(world)
+
+    def succeeded(self, world) -> bool:
+        """Whether ``world`` is a success by :meth:`validate` (see the class docstring)."""
+        reward, done, details = self.validate(world)
+        if isinstance(details, dict) and "success" in details:
+            return bool(details["success"])
+        return bool(done) and float(reward) >= 1.0
 
     def solve(self, world) -> list:
         if self.oracle is None:

@@ -1,4 +1,4 @@
-"""Evaluation and leaderboards (DESIGN.md section 6).
+"""Evaluation and leaderboards (docs/architecture.md, "leaderboards").
 
 - ``evaluate`` runs agents x envs x seeds (local processes or Ray), resumable, into a
   ``ResultStore`` (SQLite, WAL, retried writes);

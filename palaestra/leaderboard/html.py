@@ -14,7 +14,7 @@ import math
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .report import ENV_COLUMNS, GAME_COLUMNS, EnvBoard, GameBoard, Summary, env_cells, game_cells
+from .report import ENV_COLUMNS, GAME_COLUMNS, EnvBoard, GameBoard, Summary, env_cells, footnotes, game_cells, plural
 
 CSS = """
 body { font-family: -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; margin: 2rem auto; max-width: 1100px;
@@ -144,9 +144,12 @@ def render_html(summary: Summary, title: str = "palaestra leaderboard", plots: b
     n_eps = sum(r.episodes for b in summary.envs for r in b.rows)
     n_games = sum(b.games for b in summary.games)
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    parts.append(f'<p class="meta">{n_eps} episodes on {len(summary.envs)} envs, {n_games} games on '
-                 f'{len(summary.games)} boards. Success: 95% Wilson intervals; mean return: 95% bootstrap '
-                 f'intervals. A rank written "2=" is tied with a neighbour (the intervals overlap). Generated {stamp}.</p>')
+    counts = [f"{plural(n_eps, 'episode')} on {plural(len(summary.envs), 'env board')}"]
+    if summary.games:
+        counts.append(f"{plural(n_games, 'game')} on {plural(len(summary.games), 'game board')}")
+    notes = " ".join(html.escape(line) for line in footnotes(summary) if not line.startswith("OpenSkill"))
+    parts.append(f'<p class="meta">{", ".join(counts)}. Success: 95% Wilson intervals; mean return: 95% '
+                 f'percentile-bootstrap intervals. {notes} Generated {stamp}.</p>')
     if summary.envs:
         parts.append('<h2 id="envs">Success and return per env</h2>')
         if plots:

@@ -12,7 +12,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from .ratings import BTRating, Game, SkillRating, bradley_terry, openskill_ratings
-from .stats import Ranked, bootstrap_mean, overlap_notes, rank_with_ties, wilson
+from .spec import search_reward_of
+from .stats import Ranked, any_tied, bootstrap_mean_ci, overlap_notes, rank_with_ties, wilson
 from .store import ResultStore
 
 
@@ -40,6 +41,10 @@ def env_title(env_id: str, env_kwargs: dict) -> str:
     return f"{env_id} " + " ".join(f"{k}={json.dumps(v)}" for k, v in sorted(env_kwargs.items()))
 
 
+#: how a board of agents that searched on the true reward is headed
+TRUE_REWARD_TITLE = "search on the true reward (data collection; not ranked with fair agents)"
+
+
 @dataclass
 class EnvBoard:
     env_id: str
@@ -47,10 +52,14 @@ class EnvBoard:
     env_hash: str
     rows: list[AgentRow]
     notes: list[str] = field(default_factory=list)
+    #: "true" for the board of agents whose search read the scorer's reward
+    #: (``search_reward="true"``): they are never ranked with the others
+    search_reward: str = "agent"
 
     @property
     def title(self) -> str:
-        return env_title(self.env_id, self.env_kwargs)
+        title = env_title(self.env_id, self.env_kwargs)
+        return f"{title}: {TRUE_REWARD_TITLE}" if self.search_reward == "true" else title
 
 
 @dataclass
@@ -103,11 +112,14 @@ def _labels(rows: list[dict], key: str = "config_hash", label: str = "agent") ->
 
 
 def env_boards(episodes: list[dict], resamples: int = 2000, seed: int = 0) -> list[EnvBoard]:
-    groups: dict[str, list[dict]] = defaultdict(list)
+    """One board per env configuration; agents that searched on the true reward
+    (``search_reward="true"``, e.g. collecting training data) get a board of their own,
+    so they are never ranked with agents that played fair."""
+    groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
     for e in episodes:
-        groups[e["env_hash"]].append(e)
+        groups[(e["env_hash"], search_reward_of(e["agent_spec"]))].append(e)
     boards = []
-    for env_hash, eps in groups.items():
+    for (env_hash, search_reward), eps in groups.items():
         labels = _labels(eps)
         per_agent: dict[str, list[dict]] = defaultdict(list)
         for e in eps:
@@ -120,7 +132,7 @@ def env_boards(episodes: list[dict], resamples: int = 2000, seed: int = 0) -> li
             rows.append(AgentRow(
                 agent=labels[h], config_hash=h, spec=items[-1]["agent_spec"], episodes=n, successes=k,
                 success=k / n, success_ci=wilson(k, n), mean_return=sum(rets) / n,
-                return_ci=bootstrap_mean(rets, resamples=resamples, seed=seed),
+                return_ci=bootstrap_mean_ci(rets, reps=resamples, seed=seed),
                 mean_steps=sum(int(e["steps"]) for e in items) / n,
                 tokens=sum(int(e["tokens"]) for e in items) / n, wall_s=sum(float(e["wall_s"]) for e in items) / n,
             ))
@@ -139,8 +151,9 @@ def env_boards(episodes: list[dict], resamples: int = 2000, seed: int = 0) -> li
             notes.append("Agents were run on different seed sets; compare with care (rerun eval with the same "
                          "--episodes and --seed for all).")
         first = eps[0]
-        boards.append(EnvBoard(first["env_id"], json.loads(first["env_kwargs"]), env_hash, rows, notes))
-    boards.sort(key=lambda b: (b.env_id, b.title))
+        boards.append(EnvBoard(first["env_id"], json.loads(first["env_kwargs"]), env_hash, rows, notes,
+                               search_reward=search_reward))
+    boards.sort(key=lambda b: (b.env_id, b.search_reward == "true", b.title))
     return boards
 
 
@@ -188,6 +201,11 @@ def summarize(store: ResultStore, env_ids: list[str] | None = None, resamples: i
 
 
 # ---- formatting shared by the terminal and the page -------------------------------------
+def plural(n: int, word: str) -> str:
+    """``"1 board"``, ``"18 games"``."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
 def pct(x: float) -> str:
     return f"{100 * x:.1f}%"
 
@@ -278,5 +296,24 @@ def print_summary(summary: Summary, console=None) -> None:
         console.print(table)
         for note in board.notes:
             console.print(f"  [dim]•[/] {note}")
-    console.print("[dim]Rank '2=' means tied: the 95% intervals overlap with a neighbour. OpenSkill: Plackett-Luce, "
-                  "mu - 3 sigma is the conservative rating. Bradley-Terry on the Elo scale (mean 0), order-free.[/]")
+    for line in footnotes(summary, narrow):
+        console.print(f"[dim]{line}[/]")
+
+
+def footnotes(summary: Summary, narrow: bool = False) -> list[str]:
+    """The lines under the tables: only what the tables shown need explaining."""
+    lines = []
+    ranks = [r.rank for b in summary.envs for r in b.rows] + [r.rank for b in summary.games for r in b.rows]
+    if any_tied(ranks):
+        lines.append("Rank '2=' means tied: no agent's 95% interval lies wholly above the other's; the rank counts "
+                     "the agents that are clearly better.")
+    if summary.envs and not narrow:
+        lines.append("config: a hash of the agent and its options (not its label): runs of the same configuration "
+                     "pool together, and a changed option starts a new row.")
+    if any(b.search_reward == "true" for b in summary.envs):
+        lines.append("Agents run with search_reward=true searched on the scorer's reward (fine for collecting "
+                     "training data); their boards are separate and never ranked with fair agents.")
+    if summary.games:
+        lines.append("OpenSkill: Plackett-Luce, mu - 3 sigma is the conservative rating. Bradley-Terry on the Elo "
+                     "scale (mean 0), order-free.")
+    return lines

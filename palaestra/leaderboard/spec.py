@@ -93,6 +93,8 @@ class AgentSpec:
                     raise ValueError(f"agent option {pair!r} in {text!r} must look like key=value.")
                 k, _, v = pair.partition("=")
                 options[k.strip()] = _parse_value(v.strip())
+        if isinstance(options.get("search_reward"), bool):  # search_reward=true parses as JSON true
+            options["search_reward"] = "true" if options["search_reward"] else "agent"
         options.update(extra_options or {})
         target = target.strip()
         if not target:
@@ -114,6 +116,13 @@ class AgentSpec:
         if self.view is not None:
             return self.view == "text"
         return bool(getattr(agent if agent is not None else self.factory(), "prefers_text", False))
+
+    @property
+    def search_reward(self) -> str:
+        """``"true"`` when the agent's search reads the scorer's reward (data collection), else
+        ``"agent"`` (the default of every searching agent: fair at test time)."""
+        value = self.options.get("search_reward", "agent")
+        return "true" if value is True or str(value).lower() == "true" else "agent"
 
     @property
     def config_hash(self) -> str:
@@ -208,6 +217,14 @@ def _share_lm(factory, options: dict, cache: dict) -> dict:
     out = {k: v for k, v in options.items() if k not in lm_options}
     out[key] = cache[cache_key]
     return out
+
+
+def search_reward_of(spec_json: str) -> str:
+    """``search_reward`` of a stored spec (``AgentSpec.to_json``): ``"true"`` or ``"agent"``."""
+    try:
+        return AgentSpec.from_json(spec_json).search_reward
+    except (ValueError, TypeError, KeyError):
+        return "agent"
 
 
 def parse_agents(values: list[str] | None, extra_options: dict | None = None) -> list[AgentSpec]:

@@ -1,41 +1,17 @@
-"""Confidence intervals and the overlap check that keeps reports from naming false winners."""
+"""Ranks that intervals support, and the overlap notes that keep reports from naming false winners.
+
+The intervals themselves come from :mod:`palaestra.core.stats` (one Wilson interval and one
+bootstrap for every report in palaestra).
+"""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
 
-import numpy as np
+from palaestra.core.stats import bootstrap_mean_ci, wilson
 
-
-from palaestra.core.stats import wilson  # noqa: E402,F401  (one Wilson interval for every report)
-
-
-def bootstrap_mean(values, confidence: float = 0.95, resamples: int = 2000, seed: int = 0) -> tuple[float, float]:
-    """Bootstrap interval of a mean (scipy's ``bootstrap``, BCa; percentile when BCa degenerates).
-
-    Constant samples give a zero-width interval at the value; fewer than two values give
-    ``(nan, nan)`` (no interval can be claimed from one episode).
-    """
-    x = np.asarray(list(values), dtype=float)
-    if x.size < 2:
-        return math.nan, math.nan
-    if np.ptp(x) == 0:
-        return float(x[0]), float(x[0])
-    from scipy.stats import bootstrap
-
-    for method in ("BCa", "percentile"):
-        with np.errstate(all="ignore"):
-            import warnings
-
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                res = bootstrap((x,), np.mean, confidence_level=confidence, n_resamples=resamples,
-                                method=method, rng=np.random.default_rng(seed), vectorized=True)
-        lo, hi = float(res.confidence_interval.low), float(res.confidence_interval.high)
-        if math.isfinite(lo) and math.isfinite(hi):
-            return lo, hi
-    return math.nan, math.nan
+__all__ = ["Ranked", "bootstrap_mean_ci", "overlap", "overlap_notes", "rank_with_ties", "wilson", "any_tied"]
 
 
 def overlap(a: tuple[float, float], b: tuple[float, float]) -> bool:
@@ -53,23 +29,29 @@ class Ranked:
     rank: str = ""  # "1", "2=", ...
 
 
-def rank_with_ties(items: list[Ranked]) -> list[Ranked]:
-    """Sort by value; an item shares its rank with the item above while their intervals overlap.
+def _clearly_better(a: Ranked, b: Ranked) -> bool:
+    """``a`` beats ``b`` by the intervals: ``a``'s lies wholly above ``b``'s."""
+    return all(math.isfinite(v) for v in (*a.ci, *b.ci)) and a.ci[0] > b.ci[1]
 
-    Ranks are written ``"1"`` for a clear position and ``"2="`` when tied with a neighbour,
-    so a table never shows a winner that its intervals do not support.
+
+def rank_with_ties(items: list[Ranked]) -> list[Ranked]:
+    """Sort by value; rank = 1 + the number of items whose interval lies wholly above this one's.
+
+    Ties never chain: an item is ranked below everything that clearly beats it, even when a
+    neighbour in between overlaps both (random at 60% is not "1=" with two agents at 100%
+    whose intervals exclude it). A rank shared by several items is written with ``=``
+    (``"1="``), so a table never shows a winner that its intervals do not support.
     """
     items = sorted(items, key=lambda r: (-r.value if math.isfinite(r.value) else math.inf, r.name))
-    group_start = 0
-    groups: list[int] = []
-    for i, item in enumerate(items):
-        if i > 0 and not overlap(items[i - 1].ci, item.ci):
-            group_start = i
-        groups.append(group_start)
-    for i, item in enumerate(items):
-        tied = groups.count(groups[i]) > 1
-        item.rank = f"{groups[i] + 1}{'=' if tied else ''}"
+    numbers = [1 + sum(_clearly_better(other, item) for other in items if other is not item) for item in items]
+    for item, number in zip(items, numbers):
+        item.rank = f"{number}{'=' if numbers.count(number) > 1 else ''}"
     return items
+
+
+def any_tied(ranks) -> bool:
+    """Whether any rank in ``ranks`` (strings such as ``"2="``) is shared."""
+    return any(str(r).endswith("=") for r in ranks)
 
 
 def overlap_notes(items: list[Ranked], what: str, more: str = "episodes") -> list[str]:

@@ -166,6 +166,12 @@ def tournament(
     """Round robin: every pair plays ``games`` games, colours alternated; resumable."""
     if len(agents) < 2:
         raise ValueError("a tournament needs at least two agents.")
+    true_reward = [a.name for a in agents if a.search_reward == "true"]
+    if true_reward:
+        raise ValueError(
+            f"{', '.join(true_reward)} searched on the true reward (search_reward=true): such agents are never "
+            "rated with others. In a game the rules are the reward, so search_reward makes no difference there: "
+            "drop the option.")
     if not isinstance(store, ResultStore):
         store = ResultStore(store) if store else ResultStore()
     workers = default_workers() if workers is None else max(1, int(workers))

@@ -1,4 +1,4 @@
-"""The contract kit: one call checks that an env keeps DESIGN.md section 2.
+"""The env contract (docs/architecture.md, "contracts"): one call checks all of it.
 
 Every domain's tests call :func:`check_env_contract`::
 
@@ -72,15 +72,46 @@ class _Policy:
         return None
 
 
+def _mask_of(obs, info):
+    if isinstance(info, dict) and "action_mask" in info:
+        return info["action_mask"]
+    if isinstance(obs, dict) and "action_mask" in obs:
+        return obs["action_mask"]
+    return None
+
+
+def check_step_info(base, obs, info, term: bool = False, trunc: bool = False) -> None:
+    """The per-step contract: the action mask (where given) is exactly ``legal_actions()``;
+    an episode's end carries ``info["success"]`` (a bool)."""
+    mask = _mask_of(obs, info)
+    if mask is not None:
+        legal = base.legal_actions()
+        marked = [int(i) for i in np.flatnonzero(np.asarray(mask))]
+        expected = sorted(int(a) for a in (legal or []))
+        assert marked == expected, (
+            f"the action mask marks {marked[:20]} but legal_actions() is {expected[:20]}; "
+            "build the mask from legal_actions()"
+        )
+    if term or trunc:
+        assert isinstance(info, dict) and "success" in info, (
+            "info must carry 'success' at the episode's end (terminated or truncated)"
+        )
+        assert isinstance(info["success"], (bool, np.bool_)), (
+            f"info['success'] must be a bool, got {type(info['success']).__name__}"
+        )
+
+
 def _rollout(env, policy: _Policy, k: int):
     trace, actions = [], []
+    base = env.unwrapped
     for _ in range(k):
         action = policy()
         if action is None:
             break
         obs, reward, term, trunc, info = env.step(action)
+        check_step_info(base, obs, info, term, trunc)
         actions.append(action)
-        trace.append((obs, float(reward), term, trunc, env.unwrapped.render_text()))
+        trace.append((obs, float(reward), term, trunc, base.render_text()))
         if term or trunc:
             break
     return actions, trace
@@ -112,8 +143,16 @@ def check_env_contract(
     - snapshots: ``get_state``, play, ``set_state``, replay gives identical
       observations, rewards and flags, also after pickling and in a fresh env;
     - ``parse_action(format_action(a)) == a`` for every legal action seen;
+    - the action mask (``info`` or observation ``"action_mask"``) marks exactly
+      ``legal_actions()``, and every episode end carries a bool ``info["success"]``;
+    - native actions outside the space or not legal raise ``InvalidAction`` and change
+      nothing: an env that maps them to a legal action (or crashes) fails;
     - ``fuzz_examples`` malformed text actions (hypothesis): never an exception, and a
       rejected action leaves the state unchanged.
+
+    The adversarial battery, the success statement, ``reward_access`` and hostile input
+    are separate checks (see :mod:`palaestra.testing`), run on every id by
+    ``tests/test_contract_kit.py``.
     """
     from gymnasium.utils.env_checker import check_env
 
@@ -137,6 +176,7 @@ def check_env_contract(
         for _ in range(2):
             obs, info = env.reset(seed=seeds[0])
             assert "task_id" in info, "info must carry task_id after reset"
+            check_step_info(base, obs, info)
             policy = _Policy(base, random.Random(seeds[0]), sampler)
             policy.start()
             actions, trace = _rollout(env, policy, steps)
@@ -207,7 +247,8 @@ def check_env_contract(
         assert checked > 0, "no action was available to round-trip"
         report.ok(f"text round trip ({checked} actions)")
 
-        # native out-of-space actions raise InvalidAction, never crash
+        # native out-of-space and illegal actions raise InvalidAction: never a crash, never
+        # silently mapped to a legal action, and the state stays as it was
         env.reset(seed=seeds[0])
         for bad in _bad_native_actions(base):
             before = base.render_text()
@@ -215,8 +256,16 @@ def check_env_contract(
                 base.step(bad)
             except InvalidAction:
                 pass
+            except Exception as exc:  # noqa: BLE001 - the kit names the crash
+                raise AssertionError(
+                    f"native action {bad!r} crashed step() with {type(exc).__name__}: {exc}; "
+                    "an action outside the space or not legal must raise InvalidAction"
+                ) from exc
             else:
-                continue
+                raise AssertionError(
+                    f"step() accepted the invalid native action {bad!r} (outside the action space or "
+                    "not legal now): it must raise InvalidAction, never map it to a legal action"
+                )
             assert base.render_text() == before, f"rejected native action {bad!r} changed the state"
         report.ok("bad native actions")
 
@@ -262,9 +311,16 @@ class _CheckerAdapter(gym.Wrapper, gym.utils.RecordConstructorArgs):
             return self.env.step(self.env.action_space.sample())
 
 
+def _contains(space, x) -> bool:
+    try:
+        return bool(space.contains(x))
+    except Exception:  # noqa: BLE001 - a space that cannot even compare x does not contain it
+        return False
+
+
 def _bad_native_actions(base) -> list:
     space = base.action_space
-    bad: list = [None, "not an action", -1, 10**9]
+    bad: list = [x for x in (None, "not an action", -1, 10**9, 1.5) if not _contains(space, x)]
     if isinstance(space, gym.spaces.Discrete):
         bad += [int(space.start + space.n), int(space.start) - 1]
         legal = base.legal_actions()
