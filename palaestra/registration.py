@@ -13,6 +13,7 @@ from typing import Any
 
 import gymnasium as gym
 
+
 def _domains() -> tuple[str, ...]:
     """Every package under ``palaestra/envs`` with an ``ids.py``: a new domain registers
     itself by adding that file."""

@@ -73,9 +73,10 @@ def test_unfinished_episode_does_not_beat_a_lost_one():
 
 
 def test_trl_parses_a_tool_call_into_our_method():
-    from palaestra.agents.llm.tiny import tiny_model_path
     from transformers import AutoTokenizer
     from trl.chat_template_utils import add_response_schema, qwen2_5_chat_template
+
+    from palaestra.agents.llm.tiny import tiny_model_path
 
     tok = AutoTokenizer.from_pretrained(tiny_model_path())
     tok.chat_template = qwen2_5_chat_template
@@ -91,10 +92,11 @@ def test_trl_parses_a_tool_call_into_our_method():
 
 def test_a_real_grpo_step(tmp_path):
     os.environ["TRL_EXPERIMENTAL_SILENCE"] = "1"
-    from palaestra.agents.llm.tiny import tiny_model_path
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from trl import GRPOConfig, GRPOTrainer
     from trl.chat_template_utils import qwen2_5_chat_template
+
+    from palaestra.agents.llm.tiny import tiny_model_path
 
     tok = AutoTokenizer.from_pretrained(tiny_model_path())
     tok.chat_template = qwen2_5_chat_template

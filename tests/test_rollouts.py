@@ -5,10 +5,9 @@ import time
 
 import pytest
 
-from palaestra.rollouts import BatchingLM, collect
-from palaestra.recordings.reader import load_dicts
-
 from _agents_openai_server import FakeOpenAI
+from palaestra.recordings.reader import load_dicts
+from palaestra.rollouts import BatchingLM, collect
 
 
 def test_threads_keep_many_episodes_in_flight_and_record(tmp_path):

@@ -9,8 +9,7 @@ torch.set_num_threads(1)
 import gymnasium as gym  # noqa: E402
 
 import palaestra  # noqa: E402,F401
-from palaestra.training.value import (  # noqa: E402
-    NativeValueNet, load_value_model, save_value_model, train_value)
+from palaestra.training.value import NativeValueNet, load_value_model, save_value_model, train_value  # noqa: E402
 from palaestra.training.value_data import ValueData, from_recordings  # noqa: E402
 
 SAMPLE = "recordings/samples/connect-four-mcts"

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from typing import NoReturn
 
-import typer
 from rich.console import Console
 
 from palaestra.core.options import check_options, did_you_mean

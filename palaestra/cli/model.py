@@ -17,8 +17,8 @@ def tiny(
     train_steps: int = typer.Option(0, help="warm-up training steps on the local corpus (0: random weights)"),
 ):
     """Write a tiny GPT-2-style model + BPE tokenizer (with a chat template) to OUT_DIR."""
-    from palaestra.cli._common import console
     from palaestra.agents.llm.tiny import build_tiny_model
+    from palaestra.cli._common import console
 
     with console.status("building the tiny model..."):
         path = build_tiny_model(out_dir, seed=seed, vocab_size=vocab_size, n_layer=n_layer, n_embd=n_embd,

@@ -48,6 +48,7 @@ def serve(
     if openenv:
         fail("the shop site is a web site, not an env: serve palaestra/WebShop-v0 --openenv for the env.")
     import itertools
+
     from palaestra.envs.web.shop.catalog import generate_catalog, load_webshop
     from palaestra.envs.web.shop.server import ShopServer
     from palaestra.envs.web.shop.tasks import ShopTasks

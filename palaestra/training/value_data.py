@@ -82,8 +82,7 @@ def from_recordings(paths, featurize: Callable = native_features, margin: float 
     import gymnasium as gym
 
     import palaestra  # noqa: F401
-    from palaestra.recordings.reader import load_dicts, read_meta
-    from palaestra.recordings.reader import episode_files
+    from palaestra.recordings.reader import episode_files, load_dicts, read_meta
 
     paths = [paths] if isinstance(paths, (str, Path)) else list(paths)
     data = ValueData()

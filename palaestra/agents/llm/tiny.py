@@ -128,7 +128,7 @@ def build_tiny_model(
     many steps of batch 8 (about 1 s per 20 steps on one CPU thread). Returns the path.
     """
     import torch
-    from transformers import GPT2Config, GPT2LMHeadModel, GenerationConfig
+    from transformers import GenerationConfig, GPT2Config, GPT2LMHeadModel
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
