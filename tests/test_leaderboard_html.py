@@ -70,7 +70,7 @@ def test_cli_eval_tournament_leaderboard(tmp_path):
     res = runner.invoke(app, ["eval", "--agent", "random,oracle", "--env", "palaestra/ToolUse-v0", "--episodes", "5",
                               "--workers", "1", "--db", db, "--no-show"])
     assert res.exit_code == 0 and "10 already stored, 0 new rows" in res.output, res.output
-    res = runner.invoke(app, ["tournament", "--env", "palaestra/ConnectFour-v0", "--agents", "random,m5=mcts[simulations=5]",
+    res = runner.invoke(app, ["tournament", "--env", "palaestra/ConnectFour-v0", "--agent", "random,m5=mcts[simulations=5]",
                               "--games", "2", "--workers", "1", "--db", db])
     assert res.exit_code == 0, res.output
     assert "ratings from 2 games" in res.output

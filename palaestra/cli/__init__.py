@@ -2,8 +2,8 @@
 
 A module ``palaestra/cli/<name>.py`` defines ``register(app: typer.Typer)``; modules are
 found automatically, so features add commands without editing a shared file. A user
-mistake raises :class:`~palaestra.cli._common.UserError` (or a ``typer.BadParameter``)
-and ends with one short message and exit status 2, never a traceback.
+mistake goes through :func:`~palaestra.cli._common.fail`: one short message on stderr
+and exit status 2, never a traceback.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Optional
 
 import typer
 
-from ._common import UserError, report_user_error
+from ._common import report_user_error
 
 app = typer.Typer(
     name="palaestra",
@@ -61,9 +61,6 @@ _load()
 def main() -> None:
     try:
         app()
-    except UserError as err:
-        report_user_error(err, err.hint)
-        sys.exit(2)
     except (PermissionError, IsADirectoryError, NotADirectoryError, FileExistsError) as err:
         report_user_error(f"{err.strerror or err}: {err.filename!r}" if err.filename else err,
                           "Check the path: it must be writable (or not exist yet, where a command creates it).")

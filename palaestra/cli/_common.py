@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import NoReturn
 
+import typer
 from rich.console import Console
 
 from palaestra.core.options import check_options, did_you_mean
@@ -21,19 +22,14 @@ err_console = Console(stderr=True)
 ENV_ID = "ENV_ID"
 
 
-class UserError(Exception):
-    """A mistake the user can fix; ``main`` prints it without a traceback (exit 2)."""
-
-    def __init__(self, message: str, hint: str | None = None):
-        super().__init__(message)
-        self.hint = hint
-
-
 def fail(message: str, hint: str | None = None) -> NoReturn:
-    raise UserError(message, hint)
+    """Report a mistake the user can fix (one message, no traceback) and exit with 2,
+    as Typer's own usage errors do."""
+    report_user_error(message, hint)
+    raise typer.Exit(2)
 
 
-def report_user_error(err: BaseException, hint: str | None = None) -> None:
+def report_user_error(err, hint: str | None = None) -> None:
     err_console.print(f"[bold red]Error:[/] {err}", highlight=False)
     if hint:
         err_console.print(f"[dim]{hint}[/]", highlight=False)
