@@ -24,6 +24,11 @@ class EnvInfo:
     kwargs: dict[str, Any] = field(default_factory=dict)
     max_episode_steps: int | None = None
     system: tuple[str, ...] = ()  # Debian packages it needs, e.g. ("chromium",)
+    # False where the env itself refuses step() before reset() *or set_state()*
+    # (gymnasium's OrderEnforcing only knows reset, so a restored snapshot raised ResetNeeded)
+    order_enforce: bool = True
+    # "module:Class" of a native batched env for gymnasium.make_vec(vectorization_mode="vector_entry_point")
+    vector_entry: str | None = None
 
 
 class EnvFactory:
@@ -85,6 +90,8 @@ def register_all() -> list[str]:
                 entry_point=EnvFactory(info.entry),
                 kwargs=dict(info.kwargs),
                 max_episode_steps=info.max_episode_steps,
+                order_enforce=info.order_enforce,
+                vector_entry_point=info.vector_entry,
             )
         ids.append(info.id)
     return ids
