@@ -52,7 +52,7 @@ class C4State:
     __slots__ = ("bits", "heights", "moves", "player", "winner", "full")
 
     def __init__(self):
-        self.bits = [0, 0]
+        self.bits = [0, 0]  # OpenSpiel's empty board; C4State.new() copies a template
         self.heights = [c * _H for c in range(COLS)]
         self.moves: list[int] = []
         self.player = 0  # to move; TERMINAL at the end
@@ -66,21 +66,31 @@ class C4State:
     def apply_action(self, action: int) -> None:
         if self.winner >= 0 or not 0 <= action < COLS or self.full >> action & 1:
             raise ValueError(f"illegal Connect Four action {action} in\n{self}")
+        self.play(action)
+
+    def play(self, action: int) -> int:
+        """``apply_action`` without the legality check; returns the row the disc landed in."""
         p = self.player
-        h = self.heights[action]
+        heights = self.heights
+        h = heights[action]
         b = self.bits[p] | (1 << h)
         self.bits[p] = b
-        h += 1
-        self.heights[action] = h
-        if h == _TOP[action]:
+        heights[action] = h + 1
+        if h + 1 == _TOP[action]:
             self.full |= 1 << action
-        self.moves.append(action)
-        if wins(b):
+        moves = self.moves
+        moves.append(action)
+        m1 = b & (b >> 1)
+        m7 = b & (b >> 7)
+        m6 = b & (b >> 6)
+        m8 = b & (b >> 8)
+        if m1 & (m1 >> 2) or m7 & (m7 >> 14) or m6 & (m6 >> 12) or m8 & (m8 >> 16):
             self.winner, self.player = p, TERMINAL
-        elif len(self.moves) == ROWS * COLS:
+        elif len(moves) == 42:
             self.winner, self.player = 2, TERMINAL
         else:
             self.player = 1 - p
+        return h - action * 7
 
     def is_terminal(self) -> bool:
         return self.winner >= 0
@@ -98,6 +108,10 @@ class C4State:
 
     def history(self) -> list[int]:
         return list(self.moves)
+
+    @staticmethod
+    def new() -> "C4State":
+        return _EMPTY.clone()
 
     def clone(self) -> "C4State":
         s = C4State.__new__(C4State)
@@ -145,6 +159,9 @@ class C4State:
         return planes(self.bits[player], self.bits[1 - player])
 
 
+_EMPTY = C4State()
+
+
 def _bits_array(b: int) -> np.ndarray:
     return np.unpackbits(np.frombuffer(b.to_bytes(8, "little"), dtype=np.uint8), bitorder="little")
 
@@ -156,3 +173,7 @@ def planes(mine: int, theirs: int) -> np.ndarray:
     out[:2] = bits
     np.subtract(1.0, out[0] + out[1], out=out[2])
     return out.reshape(3, ROWS, COLS)
+
+
+EMPTY_PLANES = planes(0, 0)
+EMPTY_PLANES.flags.writeable = False

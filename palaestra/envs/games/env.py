@@ -9,11 +9,15 @@ from gymnasium.utils import seeding as gym_seeding
 
 from palaestra.core import InvalidAction, LegalDiscrete, PalaestraEnv, Task
 
-from .opponents import make_opponent
+from .connect_four import _LEGAL as _C4_LEGAL
+from .connect_four import EMPTY_PLANES, C4State
+from .seeding import _GOLDEN, _M1, _M2, MASK64 as _MASK64
+from .opponents import RandomOpponent, make_opponent
 from .seeding import StreamRNG, check_seed, episode_seed, fresh_seed, stream_key
 from .world import RULES, chess960_position
 
 _OUTCOME = {1: "win", 0: "draw", -1: "loss"}
+_SWAP_XO = np.array([1, 0, 2])
 
 
 class GameEnv(PalaestraEnv):
@@ -81,6 +85,7 @@ class GameEnv(PalaestraEnv):
         self._episode = 0
         self._start_fen = None
         self._illegal = None
+        self._tasks: dict = {}  # (seat, variant) -> Task (a task is the same for every such episode)
         self._agent = 0  # 0 = the first mover
         self._first = 0  # OpenSpiel id of the first mover (white is player 1 in chess)
         self._plies = 0
@@ -136,7 +141,14 @@ class GameEnv(PalaestraEnv):
             self._agent = eff % 2 if self.opponent is not None else 0
         self._plies, self._last, self._ended, self._illegal = 0, None, False, None
         self._legal_cache = (None, None)
-        self.task = self._make_task()
+        self._new_state_hook()
+        key = (self._agent, self._variant())
+        task = self._tasks.get(key)
+        if task is None:
+            task = self._tasks[key] = self._make_task()
+            if len(self._tasks) > 64:
+                self._tasks.pop(next(iter(self._tasks)))
+        self.task = task
         if self.opponent is not None and self.to_play() != self._agent:
             self._opponent_move()
         obs, info = self.observe()
@@ -146,6 +158,9 @@ class GameEnv(PalaestraEnv):
         reward, terminated, truncated = self.search_step(action)
         obs, info = self.observe()
         return obs, reward, terminated, truncated, info
+
+    def _new_state_hook(self) -> None:
+        """Called whenever ``_state`` is replaced (reset, set_state)."""
 
     def _prepare(self, options: dict, eff_seed: int) -> None:
         """Subclasses fill in seed-dependent options (Chess960's start) before the state."""
@@ -247,6 +262,11 @@ class GameEnv(PalaestraEnv):
                 perspective = self._first
         obs = {"observation": self.rules.observation(self._state, perspective), "action_mask": mask}
         info = {"task_id": self.task.id, "action_mask": mask, "to_play": self.to_play(), "plies": self._plies}
+        self._end_info(info)
+        return obs, info
+
+    def _end_info(self, info: dict) -> None:
+        """Adds the outcome fields once the game ended (or stopped at max_plies)."""
         if self._illegal is not None:
             mover, message = self._illegal
             info["illegal_action"] = message
@@ -264,7 +284,6 @@ class GameEnv(PalaestraEnv):
                 returns = self._state.returns() if self._state.is_terminal() else [0.0, 0.0]
                 info["returns"] = [returns[self._spiel(0)], returns[self._spiel(1)]]
                 info["success"] = False
-        return obs, info
 
     # ---- tasks ---------------------------------------------------------------------
     def _variant(self) -> str:
@@ -407,6 +426,7 @@ class GameEnv(PalaestraEnv):
         self._start_fen = snap.get("start_fen")
         self._base_seed, self._episode = snap.get("stream", (self._base_seed, self._episode))
         self._legal_cache = (None, None)
+        self._new_state_hook()
         self._restore_variant(snap["task"][0].split(":")[1])
         if self.task is None or self.task.id != snap["task"][0]:
             self.task = self._make_task()
@@ -466,6 +486,100 @@ class ConnectFourEnv(GameEnv):
     """
 
     game_name = "connect_four"
+
+    # ---- the lean path (native bitboards, see connect_four.py) ------------------------
+    # The observation planes are kept up to date ply by ply from the agent's side (x's
+    # side in self-play, swapped on demand), so a step costs two bit operations per ply
+    # and one array copy instead of rebuilding the tensor.
+    def _new_state_hook(self):
+        st = self._state
+        self._planes = EMPTY_PLANES.copy() if type(st) is C4State and not st.moves else None
+        self._flat = None if self._planes is None else self._planes.reshape(-1)  # a view
+
+    def _observer(self) -> int:
+        if self.opponent is not None:
+            return self._agent  # C4: palaestra player == OpenSpiel player (x moves first)
+        return 0
+
+    def _apply(self, action: int):
+        st = self._state
+        if type(st) is not C4State:
+            return super()._apply(action)
+        if st.winner >= 0 or st.full >> action & 1:
+            raise ValueError(f"illegal Connect Four action {action}")
+        mine = st.player == self._observer()
+        row = st.play(action)
+        planes = self._planes
+        if planes is not None:
+            planes[0 if mine else 1, row, action] = 1.0
+            planes[2, row, action] = 0.0
+        self._plies += 1
+        self._last = action
+        self._legal_cache = (None, None)
+
+    def step(self, action):
+        st = self._state
+        if (type(action) is not int or st is None or self._ended or not 0 <= action < 7
+                or st.full >> action & 1 or type(st) is not C4State):
+            return super().step(action)  # conversions, errors and illegal moves
+        mover = st.player
+        opponent = self.opponent
+        flat = self._flat
+        # the agent's ply (inline _apply)
+        cell = st.play(action) * 7 + action
+        if flat is not None:
+            flat[cell if opponent is not None or mover == 0 else cell + 42] = 1.0
+            flat[cell + 84] = 0.0
+        self._plies += 1
+        self._last = action
+        self._legal_cache = (None, None)
+        terminated = st.winner >= 0
+        if opponent is None:
+            reward = (1.0 if st.winner == mover else -1.0) if terminated and st.winner < 2 else 0.0
+        else:
+            if not terminated and (self.max_plies is None or self._plies < self.max_plies):
+                if type(opponent) is RandomOpponent:
+                    legal = _C4_LEGAL[st.full]
+                    rng = self._rng
+                    z = (rng.key + rng.counter + _GOLDEN) & _MASK64  # StreamRNG.randrange, inline
+                    z = ((z ^ (z >> 30)) * _M1) & _MASK64
+                    z = ((z ^ (z >> 27)) * _M2) & _MASK64
+                    rng.counter += 1
+                    col = legal[(((z ^ (z >> 31)) >> 32) * len(legal)) >> 32]
+                    cell = st.play(col) * 7 + col
+                    if flat is not None:
+                        flat[cell + 42] = 1.0
+                        flat[cell + 84] = 0.0
+                    self._plies += 1
+                    self._last = col
+                else:
+                    self._opponent_move()
+                terminated = st.winner >= 0
+            w = st.winner
+            reward = (1.0 if w == self._agent else -1.0) if terminated and w < 2 else 0.0
+        truncated = not terminated and self.max_plies is not None and self._plies >= self.max_plies
+        self._ended = terminated or truncated
+        obs, info = self.observe()
+        return obs, reward, terminated, truncated, info
+
+    def observe(self):
+        st = self._state
+        if type(st) is not C4State or self._illegal is not None:
+            return super().observe()
+        planes = self._planes
+        if planes is None:
+            planes = self._planes = st.observation(self._observer())
+            self._flat = planes.reshape(-1)
+        if self.opponent is None and st.player == 1:
+            board = planes[_SWAP_XO]
+        else:
+            board = planes.copy()
+        mask = st.mask()
+        info = {"task_id": self.task.id, "action_mask": mask, "to_play": st.player if st.winner < 0 else -1,
+                "plies": self._plies}
+        if st.winner >= 0 or (self.max_plies is not None and self._plies >= self.max_plies):
+            self._end_info(info)
+        return {"observation": board, "action_mask": mask}, info
 
     def _rules_text(self):
         return "Drop a disc into a column; the first to line up four discs (row, column or diagonal) wins."

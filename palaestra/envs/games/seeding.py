@@ -40,11 +40,15 @@ def fresh_seed() -> int:
     return int.from_bytes(os.urandom(8), "little") >> 1
 
 
+MASK63 = (1 << 63) - 1
+
+
 def episode_seed(seed: int, episode: int) -> int:
-    """The seed of the ``episode``-th episode (0-based) after ``reset(seed=seed)``."""
-    if episode == 0:
-        return seed
-    return splitmix64(splitmix64(seed & MASK64) ^ episode) >> 1
+    """The seed of the ``episode``-th episode (0-based) after ``reset(seed=seed)``: a Weyl
+    sequence (odd step), so it alternates parity (the agent's seat by seed parity) and
+    sub-envs seeded ``s + i`` never share an episode; the opponent's stream is then
+    hashed from it (``stream_key``)."""
+    return (seed + episode * _GOLDEN) & MASK63
 
 
 def stream_key(eff_seed: int) -> int:
@@ -90,8 +94,7 @@ def splitmix64_np(x: np.ndarray) -> np.ndarray:
 
 
 def episode_seed_np(seed: np.ndarray, episode: np.ndarray) -> np.ndarray:
-    out = splitmix64_np(splitmix64_np(seed) ^ episode.astype(np.uint64)) >> np.uint64(1)
-    return np.where(episode == 0, seed, out)
+    return (seed + episode.astype(np.uint64) * np.uint64(_GOLDEN)) & np.uint64(MASK63)
 
 
 def stream_key_np(eff: np.ndarray) -> np.ndarray:

@@ -88,7 +88,7 @@ class ConnectFourRules(Rules):
     _pattern = re.compile(r"^\s*(?:col(?:umn)?\s*)?([0-9]+)\s*$", re.IGNORECASE)
 
     def new_state(self, seed, options=None):
-        return C4State()  # OpenSpiel's rules on bitboards (connect_four.py)
+        return C4State.new()  # OpenSpiel's rules on bitboards (connect_four.py)
 
     def observation(self, state, player: int) -> np.ndarray:
         """Planes [player's discs, the other's, empty] (OpenSpiel's order is x, o, empty)."""
