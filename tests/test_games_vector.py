@@ -68,7 +68,7 @@ def _lockstep(env_id, games, num_envs=64, seed=3, **kwargs):
             obs, rew, term, trunc, info = env.step(int(actions[i]))
             assert (rew, term, trunc) == (vrew[i], vterm[i], vtrunc[i])
             assert info["plies"] == vinfo["plies"][i] and info["to_play"] == vinfo["to_play"][i]
-            assert ("illegal_action" in info) == bool(vinfo["illegal"][i])
+            assert ("illegal_action" in info) == bool(vinfo.get("illegal", np.zeros(num_envs, bool))[i])
             results.append((obs, info))
             finished += term or trunc
         ended = vterm | vtrunc

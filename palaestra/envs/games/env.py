@@ -11,7 +11,7 @@ from palaestra.core import InvalidAction, LegalDiscrete, PalaestraEnv, Task
 
 from .connect_four import _LEGAL as _C4_LEGAL
 from .connect_four import EMPTY_PLANES, C4State
-from .seeding import _GOLDEN, _M1, _M2, MASK64 as _MASK64
+from .seeding import _GOLDEN, _M1, MASK64 as _MASK64
 from .opponents import RandomOpponent, make_opponent
 from .seeding import StreamRNG, check_seed, episode_seed, fresh_seed, stream_key
 from .world import RULES, chess960_position
@@ -541,11 +541,9 @@ class ConnectFourEnv(GameEnv):
                 if type(opponent) is RandomOpponent:
                     legal = _C4_LEGAL[st.full]
                     rng = self._rng
-                    z = (rng.key + rng.counter + _GOLDEN) & _MASK64  # StreamRNG.randrange, inline
-                    z = ((z ^ (z >> 30)) * _M1) & _MASK64
-                    z = ((z ^ (z >> 27)) * _M2) & _MASK64
+                    z = (rng.key + rng.counter * _GOLDEN) & _MASK64  # StreamRNG.randrange, inline
                     rng.counter += 1
-                    col = legal[(((z ^ (z >> 31)) >> 32) * len(legal)) >> 32]
+                    col = legal[(((((z ^ (z >> 31)) * _M1) & _MASK64) >> 32) * len(legal)) >> 32]
                     cell = st.play(col) * 7 + col
                     if flat is not None:
                         flat[cell + 42] = 1.0

@@ -3,7 +3,7 @@
 A game episode is fixed by one 63-bit *episode seed*: ``reset(seed=s)`` starts episode 0
 with seed ``s``; each later ``reset()`` continues that stream with episode seed
 ``episode_seed(s, k)``. The opponent's k-th random draw in an episode is
-``splitmix64(stream_key(episode seed) + k)``; nothing else (no ``random.Random``, no
+``draw_u32(stream_key(episode seed), k)``; nothing else (no ``random.Random``, no
 numpy ``Generator``) is built per reset. The vectorized envs compute the same numbers
 over a batch with numpy ``uint64``, so that a vector env and single envs seeded alike
 play the same games move for move.
@@ -52,12 +52,21 @@ def episode_seed(seed: int, episode: int) -> int:
 
 
 def stream_key(eff_seed: int) -> int:
-    return splitmix64((eff_seed & MASK64) ^ _STREAM)
+    """Where an episode's stream starts (each draw is hashed again by ``splitmix64``)."""
+    return ((eff_seed ^ _STREAM) * _M2) & MASK64
+
+
+def draw_u32(key: int, counter: int) -> int:
+    """The counter-th 32-bit draw of the stream ``key``: a Weyl sequence through one
+    xorshift-multiply round of splitmix64's finalizer (cheap enough to run per ply over a
+    numpy batch; plenty for a random opponent, not for cryptography)."""
+    z = (key + counter * _GOLDEN) & MASK64
+    return (((z ^ (z >> 31)) * _M1) & MASK64) >> 32
 
 
 def draw_index(key: int, counter: int, n: int) -> int:
     """The counter-th uniform draw in range(n) of the stream ``key``."""
-    return ((splitmix64((key + counter) & MASK64) >> 32) * n) >> 32
+    return (draw_u32(key, counter) * n) >> 32
 
 
 class StreamRNG:
@@ -74,9 +83,9 @@ class StreamRNG:
     def randrange(self, n: int) -> int:
         if n <= 0 or n >= 1 << 32:
             raise ValueError(f"randrange({n}): n must be in 1..2**32-1")
-        i = ((splitmix64((self.key + self.counter) & MASK64) >> 32) * n) >> 32
+        z = (self.key + self.counter * _GOLDEN) & MASK64
         self.counter += 1
-        return i
+        return (((((z ^ (z >> 31)) * _M1) & MASK64) >> 32) * n) >> 32
 
     def getstate(self):
         return (self.key, self.counter)
@@ -98,9 +107,14 @@ def episode_seed_np(seed: np.ndarray, episode: np.ndarray) -> np.ndarray:
 
 
 def stream_key_np(eff: np.ndarray) -> np.ndarray:
-    return splitmix64_np(eff ^ np.uint64(_STREAM))
+    return (eff ^ np.uint64(_STREAM)) * np.uint64(_M2)
+
+
+def draw_u32_np(key: np.ndarray, counter: np.ndarray) -> np.ndarray:
+    """``draw_u32`` over arrays (uint64 in, uint64 values < 2**32 out)."""
+    z = key + counter.astype(np.uint64, copy=False) * np.uint64(_GOLDEN)
+    return ((z ^ (z >> np.uint64(31))) * np.uint64(_M1)) >> np.uint64(32)
 
 
 def draw_index_np(key: np.ndarray, counter: np.ndarray, n: np.ndarray) -> np.ndarray:
-    u = splitmix64_np(key + counter.astype(np.uint64)) >> np.uint64(32)
-    return ((u * n.astype(np.uint64)) >> np.uint64(32)).astype(np.int64)
+    return ((draw_u32_np(key, counter) * n.astype(np.uint64)) >> np.uint64(32)).astype(np.int64)

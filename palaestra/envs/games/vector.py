@@ -74,7 +74,7 @@ class _BoardVectorEnv(VectorEnv):
         self.base_seed = np.zeros(n, dtype=_U)
         self.episode = np.zeros(n, dtype=np.int64)
         self.key = np.zeros(n, dtype=_U)
-        self.counter = np.zeros(n, dtype=np.int64)
+        self.counter = np.zeros(n, dtype=_U)
         self.agent = np.zeros(n, dtype=np.int64)
         self.player = np.zeros(n, dtype=np.int64)  # to move (kept at the mover after an illegal move)
         self.winner = np.full(n, -1, dtype=np.int64)  # 0/1, 2 draw
@@ -229,53 +229,250 @@ class _BoardVectorEnv(VectorEnv):
         pass
 
 
+_ONES = _U((1 << 64) - 1)
+_C4_BOTTOM = np.array([1 << (7 * c) for c in range(7)], dtype=_U)
+_C4_COLUMN = np.array([((1 << 6) - 1) << (7 * c) for c in range(7)], dtype=_U)
+_C4_TOPCELL = np.array([1 << (7 * c + 5) for c in range(7)], dtype=_U)
+_C4_FULL = _U(int(sum(_C4_COLUMN.tolist())))
+_C4_SHIFTS = np.array([1, 7, 6, 8], dtype=_U)
+_C4_SHIFTS2 = _C4_SHIFTS + _C4_SHIFTS
+# the seven top cells (bits 5 + 7c) gathered into a 7-bit "full columns" pattern by one multiply
+_C4_TOPMASK = _U(int(sum(_C4_TOPCELL.tolist())))
+_C4_MAGIC = _U(sum(1 << (6 * j) for j in range(7)))
+_C4_LEGAL = np.array([[0 if full >> c & 1 else 1 for c in range(7)] for full in range(128)], dtype=np.int8)
+_C4_COUNT = _C4_LEGAL.sum(axis=1).astype(_U)
+_C4_KTH = np.array([[(list(np.flatnonzero(row)) + [0] * 8)[k] for k in range(8)] for row in _C4_LEGAL],
+                   dtype=np.int64).reshape(-1)  # [full * 8 + k]: the k-th legal column
+
+
+# reward by winner (-1 none, 0, 1, 2 draw): [(winner + 1) * 2 + agent seat], self-play [winner + 1]
+_AGENT_REWARD = np.array([0.0, 0.0, 1.0, -1.0, -1.0, 1.0, 0.0, 0.0])
+_SELF_PLAY_REWARD = np.array([0.0, 1.0, 1.0, 0.0])
+
+
+def _c4_full(occ: np.ndarray) -> np.ndarray:
+    """Bit c set where column c is full, for each board (int64, 0..127)."""
+    return (((occ & _C4_TOPMASK) * _C4_MAGIC) >> _U(41)).astype(np.int64) & 127
+
+
 class ConnectFourVectorEnv(_BoardVectorEnv):
-    """Connect Four over a batch (uint64 bitboards, as ``connect_four.py``); see the module doc."""
+    """Connect Four over a batch; see the module doc.
+
+    Each sub-env is a pair of uint64 bitboards (the discs of the side to move and of
+    the other side, as ``connect_four.py`` lays them out), so a ply for the whole batch is
+    a handful of numpy operations on ``num_envs``-long arrays: the landing cell is
+    ``(occupied + bottom[col]) & column[col]``, four-in-a-row is two shifts per direction.
+    Every sub-env steps in every call (finished ones reset instead: the next-step
+    autoreset), so nothing is gathered into subsets; the random opponent's draws for a
+    whole episode are hashed once when it starts.
+    """
 
     num_actions = 7
     obs_shape = (3, 6, 7)
-    _SHIFTS = tuple((_U(d), _U(2 * d)) for d in (1, 7, 6, 8))
-    _TOP = np.array([c * 7 + 6 for c in range(7)], dtype=np.int64)
     _PERM = np.array([c * 7 + r for r in range(6) for c in range(7)], dtype=np.int64)
 
     def __init__(self, num_envs: int = 1, **kwargs):
         super().__init__(num_envs, **kwargs)
 
     def _init_boards(self, n):
-        self.bits = np.zeros((n, 2), dtype=_U)
-        self.heights = np.tile(np.arange(7, dtype=np.int64) * 7, (n, 1))
+        self._all_moving = False  # every sub-env moves in this ply (no masks needed)
+        self.cur = np.zeros(n, dtype=_U)  # discs of the side to move
+        self.oth = np.zeros(n, dtype=_U)
+        self.eff = np.zeros(n, dtype=_U)  # this episode's seed
 
+    @property
+    def bits(self) -> np.ndarray:
+        """(num_envs, 2) uint64: x's discs, o's discs."""
+        x = np.where(self.player == 0, self.cur, self.oth)
+        o = np.where(self.player == 0, self.oth, self.cur)
+        return np.stack([x, o], axis=1)
+
+    # the generic hooks (used by reset(options={"reset_mask": ...}) through _start)
     def _clear(self, idx):
-        self.bits[idx] = 0
-        self.heights[idx] = np.arange(7, dtype=np.int64) * 7
+        self.cur[idx] = 0
+        self.oth[idx] = 0
 
     def _legal_mask(self, idx):
-        return self.heights[idx] < self._TOP
+        occ = self.cur[idx] | self.oth[idx]
+        return (occ[:, None] & _C4_TOPCELL) == 0
 
-    def _play(self, idx, cols):
-        p = self.player[idx]
-        h = self.heights[idx, cols]
-        b = self.bits[idx, p] | (_U(1) << h.astype(_U))
-        self.bits[idx, p] = b
-        self.heights[idx, cols] = h + 1
-        self.plies[idx] += 1
-        won = np.zeros(idx.size, dtype=bool)
-        for d, d2 in self._SHIFTS:
-            m = b & (b >> d)
-            won |= (m & (m >> d2)) != 0
-        self.winner[idx] = np.where(won, p, np.where(self.plies[idx] == 42, 2, -1))
-        self.player[idx] = 1 - p
+    def _start(self, idx):
+        super()._start(idx)
 
-    def _observe(self, observer):
+    # ---- the batch step --------------------------------------------------------------
+    def _begin(self, mask: np.ndarray) -> np.ndarray:
+        """Start new episodes where ``mask``; returns where the opponent moves first."""
+        sub = np.flatnonzero(mask)
+        if not sub.size:
+            return mask
+        self.eff[sub] = eff = sd.episode_seed_np(self.base_seed[sub], self.episode[sub])
+        self.key[sub] = sd.stream_key_np(eff)
+        self.counter[mask] = 0
+        if self.agent_player_arg is not None:
+            self.agent[mask] = self.agent_player_arg
+        elif not self.self_play:
+            self.agent[mask] = (self.eff[mask] & _U(1)).astype(np.int64)
+        self.cur[mask] = 0
+        self.oth[mask] = 0
+        self.player[mask] = 0
+        self.winner[mask] = -1
+        self.illegal[mask] = False
+        self.plies[mask] = 0
+        return mask & (self.agent == 1) if not self.self_play else np.zeros_like(mask)
+
+    def _ply(self, cols: np.ndarray, moving: np.ndarray) -> None:
+        """The side to move drops a disc in ``cols`` where ``moving`` (others stay put)."""
+        cur, oth = self.cur, self.oth
+        occ = cur | oth
+        move = (occ + _C4_BOTTOM[cols]) & _C4_COLUMN[cols]
+        if not self._all_moving:
+            move *= moving
+        b = cur | move
+        bb = b[:, None]
+        m = bb & (bb >> _C4_SHIFTS)
+        won = (m & (m >> _C4_SHIFTS2)).any(axis=1)
+        if np.count_nonzero(won) or np.count_nonzero(self.plies >= 41):
+            if not self._all_moving:
+                won &= moving
+            w = np.where((occ | move) == _C4_FULL, 2, self.winner)
+            self.winner = np.where(won, self.player, w)
+        # the side to move changes where a disc dropped
+        if self._all_moving:
+            self.cur, self.oth = oth, b
+            self.player = 1 - self.player
+            self.plies += 1
+        else:
+            self.cur = np.where(moving, oth, b)
+            self.oth = np.where(moving, b, oth)
+            self.player = self.player ^ moving
+            self.plies += moving
+
+    def _opponent_ply(self, moving: np.ndarray) -> None:
+        if not np.count_nonzero(moving):
+            return
+        full = _c4_full(self.cur | self.oth)
+        k = ((sd.draw_u32_np(self.key, self.counter) * _C4_COUNT[full]) >> _U(32)).astype(np.int64)
+        cols = _C4_KTH[full * 8 + k]
+        self._all_moving = np.count_nonzero(moving) == self.num_envs
+        self.counter += moving
+        self._ply(cols, moving)
+
+    def reset(self, *, seed=None, options=None):
         n = self.num_envs
-        pair = np.empty((n, 2), dtype=_U)
-        pair[:, 0] = self.bits[self._ar, observer]
-        pair[:, 1] = self.bits[self._ar, 1 - observer]
-        bits = np.unpackbits(pair.view(np.uint8).reshape(n, 2, 8), axis=2, bitorder="little")[:, :, self._PERM]
-        out = np.empty((n, 3, 42), dtype=np.float32)
-        out[:, :2] = bits
-        np.subtract(1.0, out[:, 0] + out[:, 1], out=out[:, 2])
-        return out.reshape(n, 3, 6, 7)
+        options = dict(options or {})
+        if "reset_mask" in options:
+            return super().reset(seed=seed, options=options)
+        if options:
+            raise ValueError(f"options {sorted(options)}: the vector env takes only 'reset_mask'.")
+        if seed is not None:
+            seeds = [seed + i for i in range(n)] if isinstance(seed, (int, np.integer)) else list(seed)
+            if len(seeds) != n:
+                raise ValueError(f"seed: give one int or {n} of them, not {len(seeds)}.")
+            self.base_seed[:] = np.array([sd.check_seed(s) for s in seeds], dtype=_U)
+            self.episode[:] = 0
+            self._seeded = True
+        elif not self._seeded:
+            self.base_seed[:] = [sd.fresh_seed() for _ in range(n)]
+            self.episode[:] = 0
+            self._seeded = True
+        else:
+            self.episode += 1
+        first = self._begin(np.ones(n, dtype=bool))
+        self._opponent_ply(first)
+        self.done = np.zeros(n, dtype=bool)
+        return self._obs_info()
+
+    def _start(self, idx):  # reset_mask path: the same as _begin on a mask
+        mask = np.zeros(self.num_envs, dtype=bool)
+        mask[idx] = True
+        self._opponent_ply(self._begin(mask))
+
+    def step(self, actions):
+        actions = np.asarray(actions)
+        n = self.num_envs
+        if actions.shape != (n,) or actions.dtype.kind not in "iu":
+            raise InvalidAction(f"actions: give {n} ints (shape ({n},)), "
+                                f"not an array of shape {actions.shape} and dtype {actions.dtype}.")
+        resetting = self.done
+        live = ~resetting
+        if np.count_nonzero(actions.astype(np.uint64) >= 7):  # negatives wrap to huge
+            bad = int(np.flatnonzero((actions < 0) | (actions >= 7))[0])
+            if live[bad]:
+                raise InvalidAction(f"action {int(actions[bad])} is outside 0..6 (sub-env {bad}).")
+            actions = np.where(live, actions, 0)  # ignored: those sub-envs reset
+        any_reset = np.count_nonzero(resetting) > 0
+        if any_reset:
+            self.episode += resetting
+            first = self._begin(resetting)
+        else:
+            first = None
+        legal = ((self.cur | self.oth) & _C4_TOPCELL[actions]) == 0
+        reward = np.zeros(n, dtype=np.float64)
+        all_legal = True
+        if np.count_nonzero(legal | resetting) < n:
+            lost = live & ~legal
+            if self.illegal_action == "raise":
+                i = int(np.flatnonzero(lost)[0])
+                raise InvalidAction(f"action {int(actions[i])} is not legal in sub-env {i}; "
+                                    "legal ones are where info['action_mask'] is 1.")
+            self.illegal |= lost
+            all_legal = False
+            reward[lost] = -1.0
+            live = live & legal
+        self._all_moving = not any_reset and all_legal
+        self._ply(actions, live)
+        w = self.winner
+        # (sub-envs that reset this step have winner -1: reward 0)
+        if self.self_play:  # only the mover can have just won
+            won = _SELF_PLAY_REWARD[w + 1]
+        else:
+            going = live & (w < 0)
+            if self.max_plies is not None:
+                going &= self.plies < self.max_plies
+            self._opponent_ply(going if first is None else going | first)
+            w = self.winner
+            won = _AGENT_REWARD[(w + 1) * 2 + self.agent]
+        reward = won if all_legal else reward + won
+        terminated = (w >= 0) | self.illegal
+        if self.max_plies is not None:
+            truncated = ~terminated & (self.plies >= self.max_plies) & ~resetting
+        else:
+            truncated = np.zeros(n, dtype=bool)
+        self.done = terminated | truncated
+        obs, info = self._obs_info()
+        return obs, reward, terminated, truncated, info
+
+    def _obs_info(self):
+        n = self.num_envs
+        w = self.winner
+        ended = (w >= 0) | self.illegal
+        if self.self_play:
+            observer = np.where(w >= 0, 0, self.player)
+        else:
+            observer = self.agent
+        own = self.player == observer
+        cur, oth = self.cur, self.oth
+        occ = cur | oth
+        trio = np.empty((n, 3), dtype=_U)  # the observer's discs, the other's, the empty cells
+        trio[:, 0] = np.where(own, cur, oth)
+        trio[:, 1] = occ ^ trio[:, 0]
+        trio[:, 2] = occ ^ _C4_FULL
+        bits = np.unpackbits(trio.view(np.uint8).reshape(n, 3, 8), axis=2, bitorder="little")
+        board = bits[:, :, self._PERM].astype(np.float32)
+        mask = _C4_LEGAL[_c4_full(occ)]
+        if np.count_nonzero(ended):
+            mask[ended] = 0
+        yes = np.ones(n, dtype=bool)
+        info = {"action_mask": mask.copy(), "_action_mask": yes, "to_play": np.where(ended, -1, self.player),
+                "_to_play": yes, "plies": self.plies.copy(), "_plies": yes}
+        if np.count_nonzero(ended):  # outcome and illegal only for the sub-envs whose episode ended
+            ref = self.agent if not self.self_play else 0
+            outcome = np.where((w == 0) | (w == 1), np.where(w == ref, 1, -1), 0)
+            if np.count_nonzero(self.illegal):
+                outcome = np.where(self.illegal, -1 if not self.self_play else np.where(self.player == 0, -1, 1),
+                                   outcome)
+            info.update(outcome=outcome, _outcome=ended, illegal=self.illegal.copy(), _illegal=ended.copy())
+        return {"observation": board.reshape(n, 3, 6, 7), "action_mask": mask}, info
 
 
 class HexVectorEnv(_BoardVectorEnv):
