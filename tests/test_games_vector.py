@@ -188,3 +188,21 @@ def test_mcts_opponent_on_the_bitboard_state():
     env = gym.make("palaestra/ConnectFour-v0", opponent="mcts", opponent_options={"simulations": 50}, agent_player=1)
     obs, info = env.reset(seed=0)
     assert info["plies"] == 1 and obs["observation"][1].sum() == 1
+
+
+def test_vector_win_on_the_last_cell_stays_a_win_while_other_envs_move():
+    """A win that also fills the board is a win, also when the opponent moves elsewhere
+    in the same batch step (found by the 10,000-game lockstep: it turned into a draw)."""
+    history = [5, 0, 4, 3, 1, 1, 3, 3, 2, 2, 0, 0, 1, 5, 2, 2, 5, 1, 1, 4, 1, 5, 6, 0, 6, 4, 4, 4, 5, 2, 2, 6, 3, 6,
+               5, 4, 6, 0, 6, 3, 0, 3]  # o wins with the 42nd disc
+    state = C4State()
+    for a in history[:-1]:
+        state.apply_action(a)
+    env = ConnectFourVectorEnv(num_envs=2, agent_player=1)
+    env.reset(seed=0)
+    # sub-env 0: the agent (o) to play the last cell; sub-env 1: its game goes on
+    env.cur[0], env.oth[0] = state.bits[1], state.bits[0]
+    env.player[0], env.plies[0] = 1, 41
+    obs, reward, term, trunc, info = env.step(np.array([history[-1], 0]))
+    assert reward[0] == 1.0 and term[0] and env.winner[0] == 1 and info["outcome"][0] == 1
+    assert not term[1] and env.plies[1] == 3

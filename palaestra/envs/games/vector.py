@@ -332,10 +332,11 @@ class ConnectFourVectorEnv(_BoardVectorEnv):
         m = bb & (bb >> _C4_SHIFTS)
         won = (m & (m >> _C4_SHIFTS2)).any(axis=1)
         if np.count_nonzero(won) or np.count_nonzero(self.plies >= 41):
-            if not self._all_moving:
+            filled = (occ | move) == _C4_FULL
+            if not self._all_moving:  # a finished board that did not move keeps its result
                 won &= moving
-            w = np.where((occ | move) == _C4_FULL, 2, self.winner)
-            self.winner = np.where(won, self.player, w)
+                filled &= moving
+            self.winner = np.where(won, self.player, np.where(filled, 2, self.winner))
         # the side to move changes where a disc dropped
         if self._all_moving:
             self.cur, self.oth = oth, b
