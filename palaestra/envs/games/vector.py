@@ -476,6 +476,25 @@ class ConnectFourVectorEnv(_BoardVectorEnv):
         return {"observation": board.reshape(n, 3, 6, 7), "action_mask": mask}, info
 
 
+def _hex_plane_table() -> np.ndarray:
+    table = np.zeros(192, dtype=np.int8)
+    for observer in (0, 1):
+        for stone in (0, 1, 2):
+            for flags in range(32):
+                if stone == 0:
+                    plane = 4
+                elif stone == 1:
+                    plane = 8 if flags & 16 else 7 if flags & 1 else 6 if flags & 2 else 5
+                else:
+                    plane = 0 if flags & 16 else 1 if flags & 4 else 2 if flags & 8 else 3
+                table[observer * 96 + stone * 32 + flags] = 8 - plane if observer == 1 else plane
+    return table
+
+
+_HEX_PLANE = _hex_plane_table()
+_HEX_NINE = np.arange(9, dtype=np.int8)[None, :, None, None]
+
+
 class HexVectorEnv(_BoardVectorEnv):
     """Hex over a batch (no swap rule): stones plus edge-connection flags, flooded with numpy.
 
@@ -520,56 +539,57 @@ class HexVectorEnv(_BoardVectorEnv):
         out[:, :-1, 1:] |= a[:, 1:, :-1]  # (r+1, c-1)
         return out
 
+    _DIRS = ((-1, 0), (1, 0), (0, -1), (0, 1), (-1, 1), (1, -1))
+
     def _play(self, idx, actions):
         s = self.size
         p = self.player[idx]
         r, c = np.divmod(actions, s)
-        self.stone[idx, r, c] = p + 1
+        colour = (p + 1).astype(np.int8)
+        self.stone[idx, r, c] = colour
         self.plies[idx] += 1
         # the new stone's flags: its own edges and its same-colour neighbours'
         own = np.where(p == 0, np.where(r == 0, 1, 0) | np.where(r == s - 1, 2, 0),
                        np.where(c == 0, 4, 0) | np.where(c == s - 1, 8, 0)).astype(np.int8)
-        fl = own.copy()
-        for dr, dc in ((-1, 0), (1, 0), (0, -1), (0, 1), (-1, 1), (1, -1)):
+        fl = own
+        neighbour_flags = []
+        for dr, dc in self._DIRS:
             rr, cc = r + dr, c + dc
             ok = (rr >= 0) & (rr < s) & (cc >= 0) & (cc < s)
             rr, cc = np.clip(rr, 0, s - 1), np.clip(cc, 0, s - 1)
-            same = ok & (self.stone[idx, rr, cc] == p + 1)
-            fl |= np.where(same, self.flags[idx, rr, cc], 0).astype(np.int8)
+            same = ok & (self.stone[idx, rr, cc] == colour)
+            nf = np.where(same, self.flags[idx, rr, cc], -1).astype(np.int8)  # -1: no same-colour stone
+            neighbour_flags.append(nf)
+            fl = fl | np.where(same, nf, 0).astype(np.int8)
         full = np.where(p == 0, 3, 12)
         won = (fl & full) == full
         self.flags[idx, r, c] = np.where(won, fl | 16, fl)
         self.winner[idx] = np.where(won, p, -1)
         self.player[idx] = 1 - p
-        # flood the new flags through the new stone's group (no need once the game is won)
-        grow = ~won & (fl != 0)
-        if grow.any():
+        # flood the new flags through the groups the stone joined, only where some joined
+        # group lacks one of them (no need once the game is won)
+        grow = np.zeros(idx.size, dtype=bool)
+        for nf in neighbour_flags:
+            grow |= (nf >= 0) & (nf != fl)
+        grow &= ~won
+        if np.count_nonzero(grow):
             g = idx[grow]
-            for bit, colour in ((1, 1), (2, 1), (4, 2), (8, 2)):
-                stones = self.stone[g] == colour
-                have = (self.flags[g] & bit) != 0
-                seed_mask = np.zeros_like(have)
-                seed_mask[np.arange(g.size), r[grow], c[grow]] = True
-                front = seed_mask & have
-                if not front.any():
-                    continue
-                reach = front.copy()
-                while True:
-                    nxt = self._dilate(reach) & stones & ~reach
-                    if not nxt.any():
-                        break
-                    reach |= nxt
-                self.flags[g] |= np.where(reach, bit, 0).astype(np.int8)
+            stones = self.stone[g] == colour[grow][:, None, None]
+            reach = np.zeros_like(stones)
+            reach[np.arange(g.size), r[grow], c[grow]] = True
+            while True:
+                nxt = self._dilate(reach) & stones & ~reach
+                if not np.count_nonzero(nxt):
+                    break
+                reach |= nxt
+            self.flags[g] = np.where(reach, self.flags[g] | fl[grow][:, None, None], self.flags[g])
 
     def _observe(self, observer):
         n, s = self.num_envs, self.size
-        st, fl = self.stone, self.flags
-        # OpenSpiel plane of each cell (x's side): 4 empty; x 5 plain, 6 south, 7 north, 8 win;
-        # o 3 plain, 2 east, 1 west, 0 win
-        xp = np.where(fl & 16, 8, np.where(fl & 1, 7, np.where(fl & 2, 6, 5)))
-        op = np.where(fl & 16, 0, np.where(fl & 4, 1, np.where(fl & 8, 2, 3)))
-        plane = np.where(st == 1, xp, np.where(st == 2, op, 4))
-        plane = np.where((observer == 1)[:, None, None], 8 - plane, plane)
-        out = np.zeros((n, 9, s, s), dtype=np.float32)
-        np.put_along_axis(out, plane[:, None, :, :], 1.0, axis=1)
+        # OpenSpiel's plane of each cell (from x's side): 4 empty; x 5 plain, 6 south,
+        # 7 north, 8 win; o 3 plain, 2 east, 1 west, 0 win; reversed for o's side
+        code = self.stone.astype(np.int64) * 32 + self.flags
+        code += (observer * 96)[:, None, None]
+        plane = _HEX_PLANE[code]
+        out = (plane[:, None] == _HEX_NINE).astype(np.float32)
         return out
