@@ -185,7 +185,6 @@ def test_aec_factory_works_twice():
 
 
 # ---- gymnasium conventions -------------------------------------------------------------
-@pytest.mark.slow
 @pytest.mark.parametrize("env_id", GAME_IDS)
 def test_check_env_passes_20_runs_in_a_row(env_id):
     from gymnasium.utils.env_checker import check_env
