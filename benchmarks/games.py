@@ -175,11 +175,6 @@ def agreement(env_id, games: int, num_envs: int = 64, **kwargs) -> int:
     return finished
 
 
-def main_vector_only(quick=True):
-    rounds = 3
-    vector_vs_sync("palaestra/ConnectFour-v0", 100 if quick else 300, 64, rounds)
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true")
