@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import statistics
 import time
-from typing import Callable
+from collections.abc import Callable
 
 
 def alternate(contenders: dict[str, Callable[[], float]], rounds: int = 5, warmup: int = 1) -> dict[str, list[float]]:

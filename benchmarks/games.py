@@ -26,8 +26,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import palaestra  # noqa: E402,F401
-from _harness import alternate, report  # noqa: E402
+from _harness import alternate, report
+
+import palaestra  # noqa: F401
 
 
 def _draws(n: int, seed: int = 0) -> list[float]:

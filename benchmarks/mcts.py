@@ -29,9 +29,9 @@ from rich.table import Table
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from _harness import alternate, report  # noqa: E402
+from _harness import alternate, report
 
-from palaestra.core.stats import wilson  # noqa: E402
+from palaestra.core.stats import wilson
 
 console = Console()
 

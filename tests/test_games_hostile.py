@@ -177,7 +177,7 @@ def test_leaderboard_stockfish_agent_uses_the_same_wrapper():
 
 # ---- PettingZoo AEC --------------------------------------------------------------------
 def test_aec_factory_works_twice():
-    import palaestra.envs.games as games  # the attribute, as users call it
+    from palaestra.envs import games  # the attribute, as users call it
 
     first = games.aec("connect_four")
     second = games.aec("hex", board_size=5)

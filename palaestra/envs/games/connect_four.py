@@ -49,7 +49,7 @@ def spiel_game():
 class C4State:
     """A Connect Four position; player 0 ('x') moves first, as in OpenSpiel."""
 
-    __slots__ = ("bits", "heights", "moves", "player", "winner", "full")
+    __slots__ = ("bits", "full", "heights", "moves", "player", "winner")
 
     def __init__(self):
         self.bits = [0, 0]  # OpenSpiel's empty board; C4State.new() copies a template
@@ -110,10 +110,10 @@ class C4State:
         return list(self.moves)
 
     @staticmethod
-    def new() -> "C4State":
+    def new() -> C4State:
         return _EMPTY.clone()
 
-    def clone(self) -> "C4State":
+    def clone(self) -> C4State:
         s = C4State.__new__(C4State)
         s.bits = self.bits[:]
         s.heights = self.heights[:]

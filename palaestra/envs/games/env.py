@@ -11,9 +11,17 @@ from palaestra.core import InvalidAction, LegalDiscrete, PalaestraEnv, Task
 
 from .connect_four import _LEGAL as _C4_LEGAL
 from .connect_four import EMPTY_PLANES, C4State
-from .seeding import _GOLDEN, _M1, MASK64 as _MASK64
 from .opponents import RandomOpponent, make_opponent
-from .seeding import StreamRNG, check_seed, episode_seed, fresh_seed, stream_key
+from .seeding import (
+    _GOLDEN,
+    _M1,
+    StreamRNG,
+    check_seed,
+    episode_seed,
+    fresh_seed,
+    stream_key,
+)
+from .seeding import MASK64 as _MASK64
 from .world import RULES, chess960_position
 
 _OUTCOME = {1: "win", 0: "draw", -1: "loss"}
@@ -439,7 +447,7 @@ class GameEnv(PalaestraEnv):
         """Identifies this episode (an engine opponent starts a new game when it changes)."""
         return (id(self), self._base_seed, self._episode, self._start_fen)
 
-    def planning_env(self) -> "GameEnv":
+    def planning_env(self) -> GameEnv:
         """A self-play copy (no opponent) for search: both sides move through step."""
         if self.opponent is None:
             return self

@@ -12,7 +12,7 @@ import pyspiel
 
 from .stockfish import _SENTINEL, StockfishEngine, stockfish_path
 
-__all__ = ["RandomOpponent", "MCTSOpponent", "StockfishOpponent", "AgentOpponent", "make_opponent", "stockfish_path"]
+__all__ = ["AgentOpponent", "MCTSOpponent", "RandomOpponent", "StockfishOpponent", "make_opponent", "stockfish_path"]
 
 
 class RandomOpponent:

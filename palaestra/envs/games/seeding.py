@@ -75,7 +75,7 @@ class StreamRNG:
     Its state is two ints, so snapshots stay tiny and restoring one is exact.
     """
 
-    __slots__ = ("key", "counter")
+    __slots__ = ("counter", "key")
 
     def __init__(self, key: int = 0, counter: int = 0):
         self.key, self.counter = key, counter

@@ -585,7 +585,6 @@ class HexVectorEnv(_BoardVectorEnv):
             self.flags[g] = np.where(reach, self.flags[g] | fl[grow][:, None, None], self.flags[g])
 
     def _observe(self, observer):
-        n, s = self.num_envs, self.size
         # OpenSpiel's plane of each cell (from x's side): 4 empty; x 5 plain, 6 south,
         # 7 north, 8 win; o 3 plain, 2 east, 1 west, 0 win; reversed for o's side
         code = self.stone.astype(np.int64) * 32 + self.flags
