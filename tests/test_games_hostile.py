@@ -326,3 +326,27 @@ def test_chess960_reaches_all_960_starts_with_standard_numbers():
     assert str(env.unwrapped._state).split()[0] == chess.STARTING_BOARD_FEN
     with pytest.raises(ValueError, match="0..959"):
         env.reset(options={"position": 960})
+
+
+def _rss_kb() -> int:
+    with open("/proc/self/status") as fh:
+        return next(int(line.split()[1]) for line in fh if line.startswith("VmRSS:"))
+
+
+@pytest.mark.slow
+@pytest.mark.stockfish
+def test_200_make_reset_close_cycles_leave_no_engine_and_no_growth():
+    def cycle():
+        env = gym.make("palaestra/Chess-v0", opponent="stockfish", opponent_options={"depth": 1}, agent_player=1)
+        env.reset(seed=0)
+        env.close()
+
+    for _ in range(20):  # warm caches and allocators first
+        cycle()
+    gc.collect()
+    before = _rss_kb()
+    for _ in range(200):
+        cycle()
+    gc.collect()
+    assert not _stockfish_children()
+    assert _rss_kb() <= before * 1.05, (before, _rss_kb())
