@@ -442,13 +442,14 @@ class ConnectFourVectorEnv(_BoardVectorEnv):
         else:
             truncated = np.zeros(n, dtype=bool)
         self.done = terminated | truncated
-        obs, info = self._obs_info()
+        obs, info = self._obs_info(terminated)
         return obs, reward, terminated, truncated, info
 
-    def _obs_info(self):
+    def _obs_info(self, ended=None):
         n = self.num_envs
         w = self.winner
-        ended = (w >= 0) | self.illegal
+        if ended is None:
+            ended = (w >= 0) | self.illegal
         if self.self_play:
             observer = np.where(w >= 0, 0, self.player)
         else:
@@ -459,14 +460,17 @@ class ConnectFourVectorEnv(_BoardVectorEnv):
         mine = np.where(own, cur, oth)
         trio = np.stack((mine, occ ^ mine, occ ^ _C4_FULL), axis=1)  # observer's, other's, empty
         bits = np.unpackbits(trio.view(np.uint8).reshape(n, 3, 8), axis=2, bitorder="little")
-        board = bits[:, :, self._PERM].astype(np.float32)
-        mask = _C4_LEGAL[_c4_full(occ)]
-        if np.count_nonzero(ended):
+        board = bits[:, :, self._PERM]
+        # a column is legal while its top cell (row 5 of the empty plane) is empty
+        mask = board[:, 2, 35:42].copy().view(np.int8)
+        board = board.astype(np.float32)
+        any_ended = np.count_nonzero(ended)
+        if any_ended:
             mask[ended] = 0
         yes = np.ones(n, dtype=bool)
-        info = {"action_mask": mask.copy(), "_action_mask": yes, "to_play": np.where(ended, -1, self.player),
+        info = {"action_mask": mask, "_action_mask": yes, "to_play": np.where(ended, -1, self.player),
                 "_to_play": yes, "plies": self.plies.copy(), "_plies": yes}
-        if np.count_nonzero(ended):  # outcome and illegal only for the sub-envs whose episode ended
+        if any_ended:  # outcome and illegal only for the sub-envs whose episode ended
             ref = self.agent if not self.self_play else 0
             outcome = np.where((w == 0) | (w == 1), np.where(w == ref, 1, -1), 0)
             if np.count_nonzero(self.illegal):
