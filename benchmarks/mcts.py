@@ -1,8 +1,11 @@
 """MCTS benchmarks, each side by side with its peer in the same run.
 
-1. Simulations per second on Connect Four with random rollouts: palaestra's MCTSAgent
-   (through the env's snapshots) vs OpenSpiel's Python ``MCTSBot`` (on pyspiel states
-   directly), same positions, same simulation budget, solver on in both. Target >= 1.5x.
+1. Simulations per CPU-second on Connect Four with random rollouts (``_harness.py``:
+   alternating rounds, CPU time, medians): palaestra's generic ``MCTSAgent`` (through the
+   env's snapshots), palaestra's ``mcts-cpp`` agent (OpenSpiel's C++ search behind the
+   Agent interface), OpenSpiel's Python ``MCTSBot`` and its C++ ``pyspiel.MCTSBot`` on
+   pyspiel states directly; same positions, same simulation budget, solver on in all.
+   Targets: mcts-cpp >= 3x the Python bot; the generic agent >= 1.5x.
 2. Leaf batching: an evaluator that sleeps 50 ms per call, throughput (simulations/s)
    at batch 16 vs batch 1. Target >= 10x.
 3. The tiny offline model on Connect Four against random: the plain LLM agent vs MCTS
@@ -14,18 +17,23 @@ Run: ``python benchmarks/mcts.py`` (``--quick`` for a short run).
 from __future__ import annotations
 
 import argparse
-import math
 import random
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 from rich.console import Console
 from rich.table import Table
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from _harness import alternate, report
+
+from palaestra.core.stats import wilson
+
 console = Console()
-
-
-from palaestra.core.stats import wilson  # noqa: E402
 
 
 def positions(n: int, seed: int = 0):
@@ -49,48 +57,61 @@ def positions(n: int, seed: int = 0):
     return env, out
 
 
-def bench_speed(sims: int, n_positions: int, repeats: int = 3):
-    """Interleaved per position (ours, theirs, ours, ...); the best of ``repeats`` CPU
-    times of each, so that other processes on a shared machine bias neither side."""
+def bench_speed(sims: int, n_positions: int, rounds: int = 5):
+    """Simulations per CPU-second over the same positions, four searchers alternating."""
+    import pyspiel
     from open_spiel.python.algorithms import mcts as os_mcts
 
     from palaestra.agents.mcts import MCTSAgent
+    from palaestra.agents.openspiel_mcts import OpenSpielMCTSAgent
 
     env, states = positions(n_positions)
-    game = states[0]["state"].get_game()
+    spiel_states = [s["state"].to_spiel() for s in states]  # the bitboard state, as pyspiel
+    game = spiel_states[0].get_game()
 
-    def ours(i, s):
-        env.set_state(s)
-        agent = MCTSAgent(simulations=sims, c_puct=2.0, selection="ucb1", rollout="random", reuse=False, seed=i)
-        agent.reset(env)
-        agent.act(None, {})
-        return agent.stats["simulations"]
+    def generic():
+        total = 0
+        for i, s in enumerate(states):
+            env.set_state(s)
+            agent = MCTSAgent(simulations=sims, c_puct=2.0, selection="ucb1", rollout="random", reuse=False, seed=i)
+            agent.reset(env)
+            agent.act(None, {})
+            total += agent.stats["simulations"]
+        return total
 
-    def theirs(i, s):
-        bot = os_mcts.MCTSBot(game, 2.0, sims, os_mcts.RandomRolloutEvaluator(1, np.random.RandomState(i)),
-                              solve=True, random_state=np.random.RandomState(i))
-        return bot.mcts_search(s["state"].clone()).explore_count
+    def cpp_agent():
+        total = 0
+        for i, s in enumerate(states):
+            env.set_state(s)
+            agent = OpenSpielMCTSAgent(simulations=sims, uct_c=2.0, seed=i)
+            agent.reset(env)
+            agent.act(None, {})
+            total += agent.stats["simulations"]
+        return total
 
-    totals = {"ours": [0, 0.0], "theirs": [0, 0.0]}
-    for i, s in enumerate(states):
-        for name, fn in (("ours", ours), ("theirs", theirs)):
-            best = math.inf
-            for _ in range(repeats):
-                t0 = time.process_time()
-                n = fn(i, s)
-                best = min(best, time.process_time() - t0)
-            totals[name][0] += n
-            totals[name][1] += best
-    rate = {k: v[0] / v[1] for k, v in totals.items()}
-    table = Table(title=f"Connect Four, random rollouts, {sims} simulations x {n_positions} positions (best of {repeats}, CPU s)")
-    for col in ("searcher", "simulations", "CPU seconds", "simulations/s"):
-        table.add_column(col, justify="right" if col != "searcher" else "left")
-    table.add_row("palaestra MCTSAgent (env snapshots)", str(totals["ours"][0]), f"{totals['ours'][1]:.2f}", f"{rate['ours']:,.0f}")
-    table.add_row("OpenSpiel Python MCTSBot", str(totals["theirs"][0]), f"{totals['theirs'][1]:.2f}", f"{rate['theirs']:,.0f}")
-    console.print(table)
-    ratio = rate["ours"] / rate["theirs"]
-    console.print(f"ratio palaestra / OpenSpiel Python: [bold]{ratio:.2f}x[/] (target >= 1.5x)")
-    return ratio
+    def python_bot():
+        total = 0
+        for i, s in enumerate(spiel_states):
+            bot = os_mcts.MCTSBot(game, 2.0, sims, os_mcts.RandomRolloutEvaluator(1, np.random.RandomState(i)),
+                                  solve=True, random_state=np.random.RandomState(i))
+            total += bot.mcts_search(s.clone()).explore_count
+        return total
+
+    def cpp_bot():
+        total = 0
+        for i, s in enumerate(spiel_states):
+            bot = pyspiel.MCTSBot(game, pyspiel.RandomRolloutEvaluator(1, i), 2.0, sims, 1000, True, i, False)
+            total += bot.mcts_search(s.clone()).explore_count
+        return total
+
+    rates = alternate({"palaestra mcts-cpp": cpp_agent, "palaestra mcts (generic, snapshots)": generic,
+                       "OpenSpiel Python MCTSBot": python_bot, "OpenSpiel C++ MCTSBot": cpp_bot}, rounds=rounds)
+    return report(f"Connect Four, random rollouts, {sims} simulations x {n_positions} positions", rates, [
+        ("palaestra mcts-cpp", "OpenSpiel Python MCTSBot", 3.0),
+        ("palaestra mcts-cpp", "OpenSpiel C++ MCTSBot", None),
+        ("palaestra mcts (generic, snapshots)", "OpenSpiel Python MCTSBot", 1.5),
+        ("palaestra mcts (generic, snapshots)", "OpenSpiel C++ MCTSBot", None),
+    ], unit="simulations/CPU-s")
 
 
 def bench_batching(seconds: float):
@@ -164,7 +185,7 @@ def main():
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--skip-tiny", action="store_true")
     args = ap.parse_args()
-    bench_speed(sims=400 if args.quick else 1000, n_positions=5 if args.quick else 20)
+    bench_speed(sims=400 if args.quick else 1000, n_positions=5 if args.quick else 20, rounds=3 if args.quick else 5)
     bench_batching(seconds=1.0 if args.quick else 3.0)
     if not args.skip_tiny:
         bench_tiny(episodes=10 if args.quick else 40)

@@ -44,6 +44,14 @@ class EnvInfo:
     max_episode_steps: int | None = None
     system: tuple[str, ...] = ()  # Debian packages it needs, e.g. ("chromium",)
     domain: str = ""  # the palaestra/envs package that registers it (filled in by all_env_infos)
+    # False where the env itself refuses step() before reset() *or set_state()*
+    # (gymnasium's OrderEnforcing only knows reset, so a restored snapshot raised ResetNeeded)
+    order_enforce: bool = True
+    # gymnasium's PassiveEnvChecker also assumes reset() came first (its first step
+    # compares with the reset's data); such envs are checked with check_env in tests
+    env_checker: bool = True
+    # "module:Class" of a native batched env for gymnasium.make_vec(vectorization_mode="vector_entry_point")
+    vector_entry: str | None = None
 
 
 class EnvFactory:
@@ -108,6 +116,9 @@ def register_all() -> list[str]:
                 entry_point=EnvFactory(info.entry),
                 kwargs=dict(info.kwargs),
                 max_episode_steps=info.max_episode_steps,
+                order_enforce=info.order_enforce,
+                disable_env_checker=not info.env_checker,
+                vector_entry_point=info.vector_entry,
             )
         ids.append(info.id)
     return ids

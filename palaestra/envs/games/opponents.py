@@ -6,13 +6,13 @@ includes that generator's state) fixes the opponent's future moves too.
 
 from __future__ import annotations
 
-import os
 import random
-import shutil
 
 import pyspiel
 
-from palaestra.core import MissingDependency
+from .stockfish import _SENTINEL, StockfishEngine, stockfish_path
+
+__all__ = ["AgentOpponent", "MCTSOpponent", "RandomOpponent", "StockfishOpponent", "make_opponent", "stockfish_path"]
 
 
 class RandomOpponent:
@@ -32,79 +32,55 @@ class MCTSOpponent:
     name = "mcts"
 
     def __init__(self, simulations: int = 200, rollouts: int = 1, uct_c: float = 2.0):
+        if not 1 <= int(simulations) <= 1_000_000:
+            raise ValueError(f"simulations={simulations}: give 1..1000000.")
+        if not 1 <= int(rollouts) <= 1000:
+            raise ValueError(f"rollouts={rollouts}: give 1..1000.")
         self.simulations, self.rollouts, self.uct_c = int(simulations), int(rollouts), float(uct_c)
 
     def choose(self, env, state, rng: random.Random) -> int:
         seed = rng.randrange(2**31)
         evaluator = pyspiel.RandomRolloutEvaluator(self.rollouts, seed)
-        bot = pyspiel.MCTSBot(state.get_game(), evaluator, self.uct_c, self.simulations, 100, True, seed, False)
-        return bot.step(state)
+        spiel = state.to_spiel() if hasattr(state, "to_spiel") else state  # native Connect Four
+        bot = pyspiel.MCTSBot(spiel.get_game(), evaluator, self.uct_c, self.simulations, 100, True, seed, False)
+        return bot.step(spiel)
 
     def close(self):
         pass
 
 
-def stockfish_path() -> str | None:
-    """Debian installs the engine as /usr/games/stockfish, often not on PATH."""
-    return shutil.which("stockfish") or ("/usr/games/stockfish" if os.path.exists("/usr/games/stockfish") else None)
-
-
 class StockfishOpponent:
-    """Debian's ``stockfish`` over UCI (python-chess), with strength settings.
+    """Debian's ``stockfish`` over UCI (``stockfish.StockfishEngine``), with strength settings.
 
-    ``skill`` 0-20 (Stockfish's "Skill Level"), ``depth`` or ``movetime`` (seconds) limit
-    each search, ``elo`` sets UCI_LimitStrength. Below skill 20 Stockfish randomises its
-    choice with its own clock-seeded generator, so only full strength with a depth limit
-    is reproducible move for move.
+    ``skill`` 0-20 (Stockfish's "Skill Level"); ``depth`` (1-40) and/or ``movetime``
+    (seconds) limit each search: ``depth`` defaults to 8 without ``movetime`` and to no
+    depth limit with it; ``elo`` (1350-2850) sets UCI_LimitStrength. All are checked
+    here, before the engine starts. Each episode starts a new engine game
+    (``ucinewgame``) and the engine sees the whole move list. Below skill 20 Stockfish
+    randomises its choice with its own clock-seeded generator, so only full strength
+    with a depth limit is reproducible move for move.
     """
 
     name = "stockfish"
 
-    def __init__(self, skill: int = 20, depth: int | None = 8, movetime: float | None = None, elo: int | None = None,
-                 path: str | None = None, threads: int = 1):
-        if not 0 <= int(skill) <= 20:
-            raise ValueError(f"skill={skill}: Stockfish's Skill Level runs 0..20.")
-        self.skill, self.depth, self.movetime, self.elo = int(skill), depth, movetime, elo
-        self.threads = int(threads)
-        self.path = path or stockfish_path()
-        if self.path is None:
-            raise MissingDependency("The Stockfish chess engine", "apt-get install -y stockfish")
-        self._engine = None
+    def __init__(self, skill: int = 20, depth=_SENTINEL, movetime: float | None = None, elo: int | None = None,
+                 path: str | None = None, threads: int = 1, hash_mb: int = 16):
+        self.engine = StockfishEngine(skill=skill, depth=depth, movetime=movetime, elo=elo, path=path,
+                                      threads=threads, hash_mb=hash_mb)
 
-    def engine(self):
-        import chess.engine
+    def __getattr__(self, name):  # skill, depth, movetime, elo, path, threads
+        if name in ("skill", "depth", "movetime", "elo", "path", "threads") and "engine" in self.__dict__:
+            return getattr(self.__dict__["engine"], name)
+        raise AttributeError(name)
 
-        if self._engine is None:
-            self._engine = chess.engine.SimpleEngine.popen_uci(self.path)
-            config = {"Threads": self.threads, "Hash": 16, "Skill Level": self.skill}
-            if self.elo is not None:
-                config.update({"UCI_LimitStrength": True, "UCI_Elo": int(self.elo)})
-            self._engine.configure(config)
-        return self._engine
-
-    def best_uci(self, board) -> str:
-        import chess.engine
-
-        limit = chess.engine.Limit(depth=self.depth, time=self.movetime)
-        return self.engine().play(board, limit).move.uci()
-
-    def choose(self, env, state, rng: random.Random) -> int:
+    def choose(self, env, state, rng) -> int:
         rules = env.rules
-        board = rules.board(state)
-        return rules.uci_map(state)[board.uci(board.parse_uci(self.best_uci(board)))]
+        board = env.python_board() if hasattr(env, "python_board") else rules.board(state)
+        move = self.engine.best_move(board, game=getattr(env, "episode_key", None))
+        return rules.uci_map(state)[board.uci(move)]
 
     def close(self):
-        if self._engine is not None:
-            try:
-                self._engine.quit()
-            except Exception:  # noqa: BLE001 - the engine may already be gone
-                pass
-            self._engine = None
-
-    def __getstate__(self):
-        d = dict(self.__dict__)
-        d["_engine"] = None
-        return d
+        self.engine.close()
 
 
 class AgentOpponent:

@@ -16,6 +16,8 @@ import pyspiel
 
 from palaestra.core import InvalidAction
 
+from .connect_four import C4State
+
 
 class Rules:
     name: str = ""
@@ -47,6 +49,13 @@ class Rules:
         return str(state)
 
     def observation(self, state, player: int) -> np.ndarray:
+        """The observation tensor from ``player``'s side (OpenSpiel id): see ``_perspective``."""
+        return self._perspective(self._spiel_tensor(state), player)
+
+    def _perspective(self, tensor: np.ndarray, player: int) -> np.ndarray:
+        return tensor
+
+    def _spiel_tensor(self, state) -> np.ndarray:
         # OpenSpiel writes the tensor straight into a numpy buffer (~0.5 us, where
         # converting state.observation_tensor()'s list costs 3-25 us)
         observer = self.__dict__.get("_observer")
@@ -54,7 +63,7 @@ class Rules:
             from open_spiel.python.observation import make_observation
 
             observer = self._observer = make_observation(self.game)
-        observer.set_from(state, player)
+        observer.set_from(state, 0)  # OpenSpiel's tensors are the same for both players
         return observer.tensor.reshape(self.obs_shape).copy()
 
     def __getstate__(self):
@@ -77,6 +86,16 @@ class ConnectFourRules(Rules):
     rows, cols = 6, 7
     move_help = "Give a column number from 1 (left) to 7 (right), e.g. '4'."
     _pattern = re.compile(r"^\s*(?:col(?:umn)?\s*)?([0-9]+)\s*$", re.IGNORECASE)
+
+    def new_state(self, seed, options=None):
+        return C4State.new()  # OpenSpiel's rules on bitboards (connect_four.py)
+
+    def observation(self, state, player: int) -> np.ndarray:
+        """Planes [player's discs, the other's, empty] (OpenSpiel's order is x, o, empty)."""
+        if isinstance(state, C4State):
+            return state.observation(player)
+        tensor = self._spiel_tensor(state)
+        return tensor[[1, 0, 2]] if player == 1 else tensor
 
     def format(self, state, action: int) -> str:
         return str(int(action) + 1)
@@ -119,6 +138,12 @@ class HexRules(Rules):
             f"Give a cell as column letter a-{last} and row number 1-{self.size}, e.g. 'c5'"
             + (", or 'swap' as the second player's first move." if self.swap else ".")
         )
+
+    def _perspective(self, tensor, player):
+        """OpenSpiel's nine cell-state planes run o-win, o-west, o-east, o, empty, x,
+        x-south, x-north, x-win; for o (player 1) they are reversed, so planes 5-8 always
+        hold the observer's stones (which connect top-bottom for x, left-right for o)."""
+        return tensor[::-1].copy() if player == 1 else tensor
 
     def format(self, state, action: int) -> str:
         if action == self.size * self.size:
@@ -176,12 +201,42 @@ class ChessRules(Rules):
     def first_player(self, state) -> int:
         return 1  # palaestra's player 0 is White, OpenSpiel's player 1, also from a FEN
 
-    def new_state(self, seed, options=None):
+    # planes 0-11 pair White/Black for K, Q, R, B, N, P; 16-17 White's castling rights,
+    # 18-19 Black's; axis 1 runs rank 1..8
+    _SWAP = np.array([1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 12, 13, 14, 15, 18, 19, 16, 17])
+
+    def _perspective(self, tensor, player):
+        """For Black (OpenSpiel player 0) the board is mirrored top-bottom and the colours
+        swapped, as in PettingZoo's chess: the observer's pieces in the even planes 0-10,
+        moving up the board, and its castling rights in planes 16-17."""
+        return tensor[self._SWAP, ::-1].copy() if player == 0 else tensor
+
+    def start_fen(self, options: dict | None, seed) -> str | None:
+        """The FEN a game starts from: ``options["fen"]``, a Chess960 start, or None."""
+        import chess
+
         options = options or {}
         if options.get("fen"):
+            return str(options["fen"])
+        if self.chess960:
+            if "position" in options:
+                index = options["position"]
+                if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or not 0 <= index < 960:
+                    raise ValueError(f"options['position']={index!r} must be an int in 0..959 "
+                                     "(Scharnagl's numbering: 518 is the classical start).")
+            else:
+                index = chess960_position(seed)
+            return chess.Board.from_chess960_pos(int(index)).fen()
+        return None
+
+    def new_state(self, seed, options=None):
+        options = dict(options or {})
+        if options.get("fen") or self.chess960:
             import chess
 
-            fen = str(options["fen"])
+            fen = self.start_fen(options, seed)
+            if options.get("fen") is None:  # a Chess960 start from python-chess: valid
+                return self.game.new_initial_state(fen)
             try:
                 board = chess.Board(fen, chess960=self.chess960)
             except ValueError as err:
@@ -189,21 +244,30 @@ class ChessRules(Rules):
             if not board.is_valid():
                 raise ValueError(f"options['fen']={fen!r} is not a legal position ({board.status()!r}).")
             return self.game.new_initial_state(fen)
-        state = self.game.new_initial_state()
-        if state.is_chance_node():  # Chess960: the start position is a chance outcome
-            options = options or {}
-            if "position" in options:
-                index = int(options["position"])
-                if not 0 <= index < 960:
-                    raise ValueError(f"options['position']={index} must be in 0..959.")
-            else:
-                # a bijection on 0..959, so seeds 0..959 reach all 960 positions once each
-                index = ((int(seed or 0) % 960) * 337 + 211) % 960
-            state.apply_action(state.chance_outcomes()[index][0])
-        return state
+        return self.game.new_initial_state()
 
     def board(self, state):
         return _board(str(state), self.chess960)
+
+    def board_with_moves(self, state, start_fen: str | None = None):
+        """A python-chess board at ``state`` that keeps the game's moves (``move_stack``),
+        as engines need to see repetitions; ``start_fen`` None is the standard start."""
+        import chess
+
+        board = chess.Board(start_fen or chess.STARTING_FEN, chess960=self.chess960)
+        spiel = self.game.new_initial_state(start_fen) if start_fen else self.game.new_initial_state()
+        history = state.history()
+        if history and spiel.is_chance_node():  # a state from OpenSpiel's own Chess960 table
+            return self.board(state)
+        for action in history:
+            uci = next((u for u, a in self.uci_map(spiel).items() if a == action), None)
+            if uci is None:
+                return self.board(state)
+            board.push(board.parse_uci(uci))
+            spiel.apply_action(action)
+        if board.board_fen() != self.board(state).board_fen():  # not this game's start
+            return self.board(state)
+        return board
 
     def uci_map(self, state) -> dict[str, int]:
         return _uci_map(str(state), self.chess960, tuple(state.legal_actions()), id(self.game), self)
@@ -260,6 +324,13 @@ class ChessRules(Rules):
         lines.append("  a b c d e f g h")
         lines.append(f"FEN: {board.fen()}")
         return "\n".join(lines)
+
+
+def chess960_position(seed) -> int:
+    """Scharnagl number of the Chess960 start for ``seed``: a bijection on 0..959, so
+    seeds 0..959 reach all 960 starts once each. (OpenSpiel 2.0.2's own table of starts
+    repeats BRKBNRNQ and lacks BRKBRNNQ, so starts come from python-chess's numbering.)"""
+    return ((int(seed or 0) % 960) * 337 + 211) % 960
 
 
 @lru_cache(maxsize=4096)
