@@ -47,13 +47,15 @@ def play(
     if ui == "terminal":
         from palaestra.play.terminal import play_terminal
 
-        play_terminal(env_id, name=name, env_kwargs=parse_opts(env_opt), record_to=folder, seed=seed,
-                      console=console)
+        play_terminal(env_id, name=name, env_kwargs=parse_opts(env_opt), record_to=folder, seed=seed)
     elif ui == "web":
-        from palaestra.play.web import serve
+        from palaestra.play.web import PortTaken, serve
 
-        serve(env_id, name=name, env_kwargs=parse_opts(env_opt), record_to=folder, seed=seed,
-              port=port, open_browser=open_browser)
+        try:
+            serve(env_id, name=name, env_kwargs=parse_opts(env_opt), record_to=folder, seed=seed,
+                  port=port, open_browser=open_browser)
+        except PortTaken as err:
+            fail(str(err))
     else:
         fail(f"--ui {ui!r}: use terminal or web.")
 
