@@ -51,11 +51,11 @@ def test_end_of_a_game_says_how_it_ended():
     assert chess("8/8/4k3/8/3r4/3K4/8/8 w - - 100 80", "draw").startswith("Draw by the fifty-move rule")
     assert chess("8/8/4k3/8/3r4/3K4/8/8 w - - 3 80", "draw").startswith("Draw by threefold repetition")
     assert chess("8/8/4k3/8/3r4/3K4/8/8 w - - 3 80", None, truncated=True).startswith("Stopped at the move limit")
-    full = [["x", "o"] * 3 + ["x"] if r % 2 else ["o", "x"] * 3 + ["o"] for r in range(6)]
+    full = [list("xoxoxox") if (r // 2) % 2 == 0 else list("oxoxoxo") for r in range(6)]  # a drawn board
     assert four_in_a_row(full) == []
     ui = {"game": "connect_four", "cells": full, "agent_player": 1, "to_play": 0, "over": True}
     assert game_view(ui, outcome="draw")["end"] == "The board is full: a draw. Nobody won."
-    full[2][3] = full[3][3] = full[4][3] = full[5][3] = "o"
+    full[2][3] = full[3][3] = full[4][3] = full[5][3] = "o"  # a column of four
     view = game_view(dict(ui, cells=full), outcome="win")
     assert view["end"] == "Four in a row: second (o) wins. You won." and [2, 3] in view["winning"]
     assert view["you"] == "second (o)" and not view["flip"]
