@@ -167,5 +167,11 @@ def test_cli_play_reads_stdin_and_records(tmp_path):
     (ep,) = load(tmp_path)
     assert ep.agent == "human:cli" and ep.steps[-1].terminated
     assert "recorded 1 episode" in res.output
+    # playing again into the same folder continues after the seeds it holds
+    res = CliRunner().invoke(app, ["play", "palaestra/ConnectFour-v0", "--name", "cli", "--out", str(tmp_path),
+                                   "--env-opt", "agent_player=0"], input=moves, env={"COLUMNS": "200"})
+    assert res.exit_code == 0, res.output
+    assert "already holds 1 episode(s), seeds 0: continuing from seed 1" in " ".join(res.output.split())
+    assert sorted(e.seed for e in load(tmp_path)) == [0, 1]
     res = CliRunner().invoke(app, ["play", "palaestra/ConnectFour-v0", "--no-record"], input="quit\n")
     assert res.exit_code == 0 and "nothing recorded (--no-record)" in res.output
