@@ -321,3 +321,25 @@ def test_webshop_browser_mode_by_clicking_and_typing_on_the_live_page(browser, t
         page.close()
     (ep,) = load(tmp_path)
     assert ep.actions == expected and ep.success
+
+
+@pytest.mark.slow
+def test_screenshot_script_regenerates_every_player_screenshot_the_readme_shows(tmp_path):
+    """The README's player pictures all come from palaestra.play.screenshot, from the current UI."""
+    import re
+    from pathlib import Path
+
+    from PIL import Image
+
+    from palaestra.play.screenshot import SHOTS, shoot
+
+    root = Path(__file__).resolve().parents[1]
+    shown = set(re.findall(r"docs/(play_[a-z_]+\.png)", (root / "README.md").read_text()))
+    assert shown and shown <= set(SHOTS), shown - set(SHOTS)
+    written = shoot(tmp_path, only=sorted(shown))
+    assert [p.name for p in written] == sorted(shown)
+    for path in written:
+        fresh = Image.open(path)
+        committed = Image.open(root / "docs" / path.name)
+        assert fresh.format == "PNG" and fresh.size == committed.size, path.name
+        assert len(set(fresh.convert("L").getdata())) > 20  # a real picture, not a blank page

@@ -64,7 +64,7 @@ function renderEndInfo(info) {  // the episode's end info: the IoU reached, the 
   box.append(el("h3", { text: "End of the episode" }));
   const t = el("table", {});
   for (const [k, v] of Object.entries(info)) {
-    t.append(el("tr", { "data-key": k }, el("th", { text: LABELS[k] || k }), el("td", { text: typeof v === "number" && !Number.isInteger(v) ? v.toFixed(3) : String(v) })));
+    t.append(el("tr", { "data-key": k }, el("th", { text: LABELS[k] || k }), el("td", { text: typeof v === "number" && (k === "iou" || !Number.isInteger(v)) ? v.toFixed(3) : String(v) })));
   }
   box.append(t);
 }
