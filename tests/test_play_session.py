@@ -22,7 +22,9 @@ def test_undo_and_refusals_and_recording(tmp_path):
         s.act(s.state()["legal"][0])
     assert "recorded" in s.undo()["message"] and s.done  # a recorded episode stays as it was
     s.next_episode()
-    assert s.seed == 1 and s.steps == 0
+    assert s.seed == 1 and s.steps == 0 and s.state()["message"] == ""
+    s.act("4")
+    assert s.new_episode(5)["message"] == "The unfinished episode (seed 1, 1 step(s)) was not recorded."
     s.close()
     (ep,) = load(tmp_path)
     assert ep.actions[0] == "1" and ep.length == len(ep.steps)

@@ -42,13 +42,17 @@ class PlaySession:
 
     # ---- episode -------------------------------------------------------------------
     def new_episode(self, seed: int | None = None) -> dict:
+        dropped = None
+        if getattr(self, "steps", 0) and not self.done:  # an unfinished episode is never written
+            dropped = (f"The unfinished episode (seed {self.seed}, {self.steps} step(s)) was not recorded."
+                       if self.recorder is not None else None)
         if seed is not None:
             self.seed = int(seed)
         obs, info = self.env.reset(seed=self.seed, options=self.options)
         self.observation, self.info = obs, info
         self.ret, self.steps, self.done, self.truncated = 0.0, 0, False, False
         self.history: list[tuple[object, int, tuple]] = []
-        self.message = ""
+        self.message = dropped or ""
         self.focused = None
         self.image_version += 1
         return self.state()

@@ -16,6 +16,7 @@ from palaestra.agents.human import HumanAgent, QuitPlay
 
 from .boards import draw, game_view
 
+LABELS = {"iou": "IoU"}  # end-of-episode figures a person wants to read
 YES = ("", "y", "yes")
 NO = ("n", "no", "q", "quit", "exit")
 
@@ -199,7 +200,9 @@ def play_terminal(env_id: str, name: str = "anonymous", env_kwargs: dict | None 
             human.show(obs, human.last_info, final=True)
             success = bool(info.get("success", False))
             verdict = "[bold green]success[/]" if success else "[bold red]no success[/]"
-            console.print(f"{verdict}: return {human.ret:+.3f} in {human.steps} steps")
+            figures = "".join(f", {LABELS.get(k, k)} {v:.3f}" for k, v in info.items()
+                              if isinstance(v, float) and k in LABELS)  # e.g. the IoU reached
+            console.print(f"{verdict}: return {human.ret:+.3f} in {human.steps} steps{figures}")
             results.append({"seed": seed, "return": human.ret, "steps": human.steps, "success": success})
             seed += 1
             if episodes is None and not _ask_again(human):
