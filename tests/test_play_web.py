@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 
 import gymnasium as gym
 import numpy as np
@@ -62,7 +64,14 @@ def test_connect_four_by_clicking_the_board(browser, tmp_path):
             assert page.is_visible("#goal")  # the goal stays in view
         assert page.get_attribute("body", "data-done") == "true"
         assert page.get_attribute("body", "data-recorded") == "1"
+        assert page.inner_text("#side-label").startswith("You play first (x)")  # which side is mine
         status = page.inner_text("#message")
+        end = page.inner_text("#board-info")
+        wins = [(int(c.get_attribute("data-row")), int(c.get_attribute("data-col")))
+                for c in page.query_selector_all(".board .cell.win")]
+        assert "Four in a row" in end and end in status  # seed 3's game ends on a four
+        assert len(wins) >= 4 and len({page.get_attribute(f'.board [data-row="{r}"][data-col="{c}"]', "class")
+                                       for r, c in wins}) == 1  # the highlighted four are one colour
         page.fill("#seed", "7")
         click_and_wait(page, "#new")
         assert "seed 7" in page.inner_text("#who") and page.get_attribute("body", "data-steps") == "0"
@@ -107,6 +116,9 @@ def test_segmentation_by_clicking_the_image(browser, tmp_path):
         assert "Clicks so far (2 of" in page.inner_text("#obs")
         click_and_wait(page, "#finish")
         assert page.get_attribute("body", "data-done") == "true"
+        shown_iou = float(page.inner_text('#end-info [data-key="iou"] td'))  # the IoU reached, after Finish
+        assert f"IoU {shown_iou:.3f}" in page.inner_text("#message")
+        assert page.is_disabled("#finish")  # nothing to finish after the end
         page.close()
     (ep,) = load(tmp_path)
     assert ep.agent == "human:clicker"
@@ -114,6 +126,7 @@ def test_segmentation_by_clicking_the_image(browser, tmp_path):
     x, y = (int(v) for v in ep.actions[0].split("(")[1].rstrip(")").split(","))
     assert abs(x - fx * 1000) <= 8 and abs(y - fy * 1000) <= 8  # (x, y) = (column, row) on 0-999
     assert ep.steps[1].info["iou"] > 0.5 and ep.final_image and ep.image_path(0).is_file()
+    assert abs(shown_iou - ep.steps[-1].info["iou"]) < 5e-4  # the page shows the episode's end info
 
 
 def test_tool_form_builds_a_call(browser, tmp_path):
@@ -156,6 +169,22 @@ def test_chess_from_to_squares_and_hex_cells(browser, tmp_path):
         assert "♘" in page.inner_text('[data-square="f3"]')
         page.click('[data-square="e7"]')  # a black piece: no legal move starts there
         assert "No legal move starts on e7" in page.inner_text("#message")
+        page.close()
+    # as Black: the board is seen from Black's side, the last move is marked, the end says how it ended
+    fools_mate = "rnbqkbnr/pppp1ppp/8/4p3/6P1/5P2/PPPPP2P/RNBQKBNR b KQkq g3 0 2"
+    with BackgroundServer("palaestra/Chess-v0", name="clicker", record_to=None,
+                          env_kwargs={"agent_player": 1}, options={"fen": fools_mate}) as url:
+        page = browser.new_page()
+        page.goto(url)
+        page.wait_for_function("Number(document.body.dataset.renders) >= 1")
+        assert page.inner_text("#side-label").startswith("You play Black")
+        squares = [e.get_attribute("data-square") for e in page.query_selector_all(".board.chess .sq")]
+        assert squares[0] == "h1" and squares[-1] == "a8"  # rank 1 on top, as Black sees it
+        page.click('[data-square="d8"]')
+        click_and_wait(page, '[data-square="h4"]')
+        assert {e.get_attribute("data-square") for e in page.query_selector_all(".sq.last")} == {"d8", "h4"}
+        assert page.inner_text("#board-info").startswith("Checkmate: Black wins. You won.")
+        assert "Game over." not in page.inner_text("#board-info")
         page.close()
     with BackgroundServer("palaestra/Hex-v0", name="clicker", record_to=tmp_path / "hex",
                           env_kwargs={"board_size": 5, "agent_player": 0}, seed=0) as url:
@@ -220,9 +249,33 @@ def test_cli_play_web_serves_on_localhost(tmp_path):
         assert "palaestra play" in httpx.get(url + "/").text
         after = httpx.post(url + "/api/act", json={"action": "4"}).json()
         assert after["steps"] == 1 and after["recording"] == str(tmp_path)
+        proc.send_signal(signal.SIGINT)  # Ctrl-C: the server says what was and was not recorded
+        out = " ".join(proc.communicate(timeout=30)[0].split())
+        assert f"nothing recorded in {tmp_path}: no episode was finished" in out, out
+        assert "The episode in flight (seed 0, 1 step(s)) is not recorded." in out, out
     finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+        if proc.poll() is None:
+            proc.terminate()
+            proc.wait(timeout=20)
+
+
+def test_cli_play_web_fails_clearly_when_the_port_is_taken(tmp_path):
+    """A taken port: a message saying what to do, and no URL printed before it."""
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        res = subprocess.run([sys.executable, "-c", "from palaestra.cli import main; main()", "play",
+                              "palaestra/ConnectFour-v0", "--ui", "web", "--no-open", "--port", str(port),
+                              "--out", str(tmp_path)], capture_output=True, text=True, timeout=120,
+                             env={**os.environ, "COLUMNS": "200"})
+    assert res.returncode == 2, res.stdout + res.stderr
+    assert f"port {port} on 127.0.0.1 is taken" in res.stderr and "--port" in res.stderr
+    assert "http://" not in res.stdout + res.stderr  # the URL is never printed for a port it cannot serve
 
 
 @pytest.mark.slow
@@ -268,3 +321,25 @@ def test_webshop_browser_mode_by_clicking_and_typing_on_the_live_page(browser, t
         page.close()
     (ep,) = load(tmp_path)
     assert ep.actions == expected and ep.success
+
+
+@pytest.mark.slow
+def test_screenshot_script_regenerates_every_player_screenshot_the_readme_shows(tmp_path):
+    """The README's player pictures all come from palaestra.play.screenshot, from the current UI."""
+    import re
+    from pathlib import Path
+
+    from PIL import Image
+
+    from palaestra.play.screenshot import SHOTS, shoot
+
+    root = Path(__file__).resolve().parents[1]
+    shown = set(re.findall(r"docs/(play_[a-z_]+\.png)", (root / "README.md").read_text()))
+    assert shown and shown <= set(SHOTS), shown - set(SHOTS)
+    written = shoot(tmp_path, only=sorted(shown))
+    assert [p.name for p in written] == sorted(shown)
+    for path in written:
+        fresh = Image.open(path)
+        committed = Image.open(root / "docs" / path.name)
+        assert fresh.format == "PNG" and fresh.size == committed.size, path.name
+        assert len(set(fresh.convert("L").getdata())) > 20  # a real picture, not a blank page

@@ -94,6 +94,32 @@ def test_stats(rec):
     assert s["length"]["max"] == max(e.length for e in eps)
     assert sum(h["count"] for h in s["length"]["histogram"]) == 4
     assert s["searched_steps"] == s["steps"] == sum(e.length for e in eps)
+    assert s["per_env"][ENV]["seeds"] == [0, 1, 2, 3]
+
+
+def test_stats_never_pool_success_or_return_across_envs(rec, tmp_path):
+    """A folder tree with two envs: figures per env; no pooled success rate or return."""
+    from typer.testing import CliRunner
+
+    from palaestra.cli import app
+
+    env = RecordEpisodes(gym.make("palaestra/Segmentation-v0", text=True), tmp_path / "seg", agent_name="clicker")
+    env.reset(seed=5)
+    env.step("Finish")  # a segmentation episode that fails: success 0%, return 0
+    env.close()
+    s = stats(tmp_path)
+    assert set(s["per_env"]) == {ENV, "palaestra/Segmentation-v0"} and s["episodes"] == 5
+    assert s["success_rate"] is None and s["mean_return"] is None  # never pooled
+    games = s["per_env"][ENV]
+    assert games["success_rate"] == sum(e.success for e in load(rec)) / 4
+    assert s["per_env"]["palaestra/Segmentation-v0"]["success_rate"] == 0.0
+    assert s["per_env"]["palaestra/Segmentation-v0"]["seeds"] == [5]
+    res = CliRunner().invoke(app, ["recordings", str(tmp_path)], env={"COLUMNS": "100"})
+    assert res.exit_code == 0, res.output
+    rows = {line.split()[0]: line.split() for line in res.output.splitlines()
+            if line.strip().startswith("palaestra/")}
+    assert rows[ENV][3] == f"{games['success_rate']:.0%}" and rows["palaestra/Segmentation-v0"][3] == "0%"
+    assert "never pooled" in res.output and "…" not in res.output  # piped: whole tables, nothing cut
 
 
 def test_segmentation_images_are_files_beside_the_jsonl(tmp_path):
@@ -167,4 +193,30 @@ def test_cli_record_recordings_export(tmp_path):
     assert res.exit_code == 0, res.output
     import datasets
 
-    assert datasets.load_from_disk(str(tmp_path / "hf")).num_rows == sum(e.length for e in load(out))
+    rows = datasets.load_from_disk(str(tmp_path / "hf")).num_rows
+    assert rows == sum(e.length for e in load(out))
+    # a rich progress bar, not datasets' raw tqdm lines
+    assert "reading episodes" in res.output and f"wrote {rows} rows" in res.output
+    assert "%|" not in res.output and "it/s" not in res.output and "Saving the dataset" not in res.output
+
+
+def test_recording_again_into_a_folder_continues_after_its_seeds(tmp_path):
+    from typer.testing import CliRunner
+
+    from palaestra.cli import app
+
+    runner = CliRunner()
+    out = tmp_path / "rec"
+    assert runner.invoke(app, ["record", ENV, "--episodes", "3", "--out", str(out)]).exit_code == 0
+    res = runner.invoke(app, ["record", ENV, "--episodes", "2", "--out", str(out)], env={"COLUMNS": "200"})
+    assert res.exit_code == 0, res.output
+    assert f"{out} already holds 3 episode(s), seeds 0-2: continuing from seed 3" in " ".join(res.output.split())
+    assert sorted(e.seed for e in load(out)) == [0, 1, 2, 3, 4]  # no seed repeated
+    # an explicit --seed over held seeds: done as asked, with a clear warning
+    res = runner.invoke(app, ["record", ENV, "--episodes", "2", "--seed", "4", "--out", str(out)],
+                        env={"COLUMNS": "200"})
+    assert res.exit_code == 0, res.output
+    said = " ".join(res.output.split())
+    assert "warning:" in said and "--seed 4 records seed(s) 4 again" in said
+    assert "continue after them (seed 5)" in said
+    assert sorted(e.seed for e in load(out)) == [0, 1, 2, 3, 4, 4, 5]

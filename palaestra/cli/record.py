@@ -12,6 +12,14 @@ import typer
 from ._common import ENV_ID, check_env_id, console, fail, make_agent, make_env, parse_opts
 
 
+def _out():
+    """The console of these commands: the terminal's width, else COLUMNS or 100 (piped
+    output keeps whole tables)."""
+    from palaestra.play.terminal import output_console
+
+    return output_console()
+
+
 def _stamp() -> str:
     return _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%d-%H%M%S")
 
@@ -23,18 +31,43 @@ def _who() -> str:
         return "anonymous"
 
 
+def _plan_seeds(folder: Path | None, seed: Optional[int], n: Optional[int], out=None) -> int:
+    """The first seed to use in ``folder``: after the seeds it already holds when no
+    --seed was given (and said so); with --seed, a clear warning when seeds repeat."""
+    from palaestra.recordings.summary import held_seeds, seed_ranges
+
+    held = held_seeds(folder) if folder is not None else []
+    out = out or console
+    if not held:
+        return 0 if seed is None else seed
+    where = f"{folder} already holds {len(held)} episode(s), seeds {seed_ranges(held)}"
+    if seed is None:
+        first = max(held) + 1
+        out.print(f"{where}: continuing from seed {first} (pass --seed to choose).", highlight=False)
+        return first
+    wanted = set(range(seed, seed + n)) if n is not None else {seed}
+    again = sorted(wanted & set(held))
+    if again:
+        out.print(f"[yellow]warning:[/] {where}; --seed {seed} records seed(s) {seed_ranges(again)} again "
+                  f"(the same tasks twice). Drop --seed to continue after them (seed {max(held) + 1}).",
+                  highlight=False)
+    return seed
+
+
 def play(
     env_id: str = typer.Argument(..., metavar=ENV_ID, help="An env id, e.g. palaestra/ConnectFour-v0 (`palaestra list`)."),
     ui: str = typer.Option("terminal", help="terminal or web (a page served on 127.0.0.1)."),
     name: Optional[str] = typer.Option(None, help="Your name in the recording (agent = human:<name>)."),
     record: bool = typer.Option(True, "--record/--no-record", help="Record the episodes (default: yes)."),
     out: Optional[Path] = typer.Option(None, help="Recording folder (default recordings/<Env>/human-<name>)."),
-    seed: int = typer.Option(0, help="Seed of the first episode; the next ones count up."),
+    seed: Optional[int] = typer.Option(None, help="Seed of the first episode; the next ones count up (default: 0, "
+                                       "or after the seeds the recording folder already holds)."),
     env_opt: list[str] = typer.Option(None, "--env-opt", help="Env kwarg key=value (repeatable)."),
     port: int = typer.Option(8765, help="Port of the web page (--ui web)."),
     open_browser: bool = typer.Option(True, "--open/--no-open", help="Open the page in a browser (--ui web)."),
 ):
     """Play an env yourself (against the default opponent in games); recorded by default."""
+    console = _out()
     from palaestra.play.terminal import default_folder
 
     check_env_id(env_id)
@@ -44,16 +77,19 @@ def play(
         fail(f"--ui {ui!r}: use terminal or web.")
     if record:
         folder = out or default_folder(env_id, f"human-{name}")
+    seed = _plan_seeds(folder, seed, None, console)
     if ui == "terminal":
         from palaestra.play.terminal import play_terminal
 
-        play_terminal(env_id, name=name, env_kwargs=parse_opts(env_opt), record_to=folder, seed=seed,
-                      console=console)
+        play_terminal(env_id, name=name, env_kwargs=parse_opts(env_opt), record_to=folder, seed=seed)
     elif ui == "web":
-        from palaestra.play.web import serve
+        from palaestra.play.web import PortTaken, serve
 
-        serve(env_id, name=name, env_kwargs=parse_opts(env_opt), record_to=folder, seed=seed,
-              port=port, open_browser=open_browser)
+        try:
+            serve(env_id, name=name, env_kwargs=parse_opts(env_opt), record_to=folder, seed=seed,
+                  port=port, open_browser=open_browser)
+        except PortTaken as err:
+            fail(str(err))
     else:
         fail(f"--ui {ui!r}: use terminal or web.")
 
@@ -63,12 +99,14 @@ def record(
     agent: str = typer.Option("random", help="Agent name (see palaestra.agents.registry())."),
     episodes: int = typer.Option(10, min=1, help="Number of episodes to record."),
     out: Optional[Path] = typer.Option(None, help="Recording folder (default recordings/<Env>/<agent>-<time>)."),
-    seed: int = typer.Option(0, help="Episode i uses seed + i."),
+    seed: Optional[int] = typer.Option(None, help="Episode i uses seed + i (default: 0, or after the seeds the "
+                                       "--out folder already holds)."),
     agent_opt: list[str] = typer.Option(None, "--agent-opt", help="Agent option key=value (repeatable)."),
     env_opt: list[str] = typer.Option(None, "--env-opt", help="Env kwarg key=value (repeatable)."),
     text: Optional[bool] = typer.Option(None, "--text/--native", help="Language or native view (default: the agent's)."),
 ):
     """Record N episodes of an agent (with a progress bar) into a recording folder."""
+    console = _out()
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from palaestra.play.terminal import default_folder
@@ -79,6 +117,7 @@ def record(
     bot = make_agent(agent, parse_opts(agent_opt, "--agent-opt"))
     use_text = getattr(bot, "prefers_text", False) if text is None else text
     folder = out or default_folder(env_id, f"{agent}-{_stamp()}")
+    seed = _plan_seeds(folder, seed, episodes, console)
     inner = make_env(env_id, text=use_text, **parse_opts(env_opt, "--env-opt"))
     try:
         env = RecordEpisodes(inner, folder, agent_name=getattr(bot, "name", agent) or agent)
@@ -95,15 +134,19 @@ def record(
                 progress.update(bar, advance=1, rate=f"{wins / (i + 1):.0%}")
     finally:
         env.close()
-    console.print(f"{env.episodes_written} episodes in [bold]{folder}[/] "
+    console.print(f"{env.episodes_written} episodes (seeds {seed}-{seed + episodes - 1}) in [bold]{folder}[/] "
                   f"(`palaestra recordings {folder}`, `palaestra export {folder} --to hf --out DIR`)")
 
 
 def recordings(path: Path = typer.Argument(Path("recordings"), metavar="PATH", help="A recording folder, or a folder above several.")):
-    """Statistics of recordings: episodes, success rate, returns, lengths, agents."""
+    """Statistics of recordings per env: episodes, success rate, returns, lengths, agents, seeds."""
+    console = _out()
+    from rich import box
+    from rich.markup import escape
     from rich.table import Table
 
     from palaestra.recordings import stats
+    from palaestra.recordings.summary import seed_ranges
 
     if not path.exists():
         raise typer.BadParameter(f"{path} does not exist; record with `palaestra record` or `palaestra play`.")
@@ -111,35 +154,41 @@ def recordings(path: Path = typer.Argument(Path("recordings"), metavar="PATH", h
     if s["episodes"] == 0:
         console.print(f"no episodes under {path}")
         raise typer.Exit(1)
-    table = Table(title=f"recordings under {path}")
-    for col in ("episodes", "steps", "tasks", "success", "mean return (sd)", "searched steps"):
-        table.add_column(col, justify="right")
-    table.add_row(str(s["episodes"]), str(s["steps"]), str(s["tasks"]), f"{s['success_rate']:.0%}",
-                  f"{s['mean_return']:+.3f} ({s['std_return']:.3f})", str(s["searched_steps"]))
+    per_env = s["per_env"]
+    table = Table(title=f"recordings under {escape(str(path))}: {s['episodes']} episodes of {len(per_env)} env(s)"
+                  + (" (success and return per env, never pooled)" if len(per_env) > 1 else ""),
+                  box=box.SIMPLE_HEAD, caption="return: mean (sd); length: min/median/max steps")
+    for col in ("env", "episodes", "tasks", "success", "return (sd)", "length", "seeds"):
+        table.add_column(col, justify="left" if col in ("env", "seeds") else "right", overflow="fold")
+    for env_id, e in per_env.items():
+        length = e["length"]
+        table.add_row(escape(env_id), str(e["episodes"]), str(e["tasks"]), f"{e['success_rate']:.0%}",
+                      f"{e['mean_return']:+.3f} ({e['std_return']:.3f})",
+                      f"{length['min']}/{length['median']}/{length['max']}", seed_ranges(e["seeds"]) or "-")
     console.print(table)
-    agents = Table(title="agents")
-    for col in ("agent", "episodes", "success", "mean return"):
-        agents.add_column(col, justify="right" if col != "agent" else "left")
-    for name, a in s["per_agent"].items():
-        agents.add_row(name, str(a["episodes"]), f"{a['success_rate']:.0%}", f"{a['mean_return']:+.3f}")
+    agents = Table(title="agents per env", box=box.SIMPLE_HEAD)
+    for col in ("env", "agent", "episodes", "success", "mean return", "searched steps"):
+        agents.add_column(col, justify="left" if col in ("env", "agent") else "right", overflow="fold")
+    for env_id, e in per_env.items():
+        for name, a in e["per_agent"].items():
+            agents.add_row(escape(env_id), escape(name), str(a["episodes"]), f"{a['success_rate']:.0%}",
+                           f"{a['mean_return']:+.3f}", f"{e['searched_steps']}/{e['steps']}"
+                           if len(e["per_agent"]) == 1 else "")
     console.print(agents)
-    envs = Table(title="envs")
-    envs.add_column("env")
-    envs.add_column("episodes", justify="right")
-    for env_id, n in s["envs"].items():
-        envs.add_row(env_id, str(n))
-    console.print(envs)
-    length = s["length"]
-    top = max(h["count"] for h in length["histogram"]) or 1
-    hist = Table(title=f"episode length: min {length['min']}, median {length['median']}, "
-                       f"mean {length['mean']:.1f}, max {length['max']}")
-    hist.add_column("length", justify="right")
-    hist.add_column("episodes", justify="right")
-    hist.add_column("")
-    for h in length["histogram"]:
-        span = str(h["from"]) if h["from"] == h["to"] else f"{h['from']}-{h['to']}"
-        hist.add_row(span, str(h["count"]), "[cyan]" + "█" * round(30 * h["count"] / top) + "[/]")
-    console.print(hist)
+    if len(per_env) == 1:
+        length = s["length"]
+        top = max(h["count"] for h in length["histogram"]) or 1
+        hist = Table(title=f"episode length: min {length['min']}, median {length['median']}, "
+                           f"mean {length['mean']:.1f}, max {length['max']}")
+        hist.add_column("length", justify="right")
+        hist.add_column("episodes", justify="right")
+        hist.add_column("")
+        for h in length["histogram"]:
+            span = str(h["from"]) if h["from"] == h["to"] else f"{h['from']}-{h['to']}"
+            hist.add_row(span, str(h["count"]), "[cyan]" + "█" * round(30 * h["count"] / top) + "[/]")
+        console.print(hist)
+    else:
+        console.print("[dim]episode length histograms: `palaestra recordings FOLDER` on one env's folder[/]")
     if s["skipped_lines"]:
         console.print(f"[yellow]{len(s['skipped_lines'])} incomplete line(s) skipped[/] (a writer killed "
                       "mid-write leaves one): " + ", ".join(f"{x['file']}:{x['line']}" for x in s["skipped_lines"]))
@@ -155,14 +204,30 @@ def export(
     dataset_id: Optional[str] = typer.Option(None, help="minari: the dataset id (default palaestra/<env>/<folder>-v0)."),
 ):
     """Export recordings to a Hugging Face dataset (Arrow/Parquet) or a Minari dataset."""
+    console = _out()
     if not path.exists():
         fail(f"{str(path)!r} does not exist.", "Give a recording folder (palaestra record ... --out DIR).")
     if to not in ("hf", "minari"):
         fail(f"--to {to!r}: use hf or minari.")
     if to == "hf":
-        from palaestra.recordings.export import export_hf
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-        written = export_hf(path, out, per=per, fmt=format, images=images)
+        from palaestra.recordings.export import count_episodes, export_hf
+
+        total = count_episodes(path)
+        with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                      TimeElapsedColumn(), console=console) as bar:
+            read = bar.add_task("reading episodes", total=total)
+            write = bar.add_task(f"writing {format}", total=1)
+
+            def progress(stage: str, n: int) -> None:
+                if stage == "episodes":
+                    bar.advance(read, n)
+                else:
+                    bar.update(read, completed=bar.tasks[read].completed, total=bar.tasks[read].completed)
+                    bar.update(write, completed=1, description=f"wrote {n} rows ({format})")
+
+            written = export_hf(path, out, per=per, fmt=format, images=images, progress=progress)
         how = "datasets.load_from_disk" if format == "arrow" else "datasets.load_dataset('parquet', data_files=...)"
         console.print(f"wrote [bold]{written}[/] (load it with {how})")
     elif to == "minari":

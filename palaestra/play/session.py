@@ -14,17 +14,20 @@ import numpy as np
 
 from palaestra.core import InvalidAction
 
+from .boards import game_view
 from .terminal import make_env
 
 MAX_LEGAL_BUTTONS = 400
 INTERACTIVE = {"link", "button", "textbox", "searchbox", "checkbox", "radio", "combobox", "option", "tab",
                "menuitem", "switch", "spinbutton", "slider", "listbox"}
 SCALE = 1000  # image clicks are sent on the 0-999 scale of the click envs
+LABELS = {"iou": "IoU"}
+END_INFO_SKIP = {"action_mask", "image", "task_id", "invalid_action", "success", "clickables", "to_play"}
 
 
 class PlaySession:
     def __init__(self, env_id: str, name: str = "anonymous", env_kwargs: dict | None = None,
-                 record_to: str | Path | None = None, seed: int = 0):
+                 record_to: str | Path | None = None, seed: int = 0, options: dict | None = None):
         self.env_id = env_id
         self.name = name
         self.record_to = Path(record_to) if record_to is not None else None
@@ -32,19 +35,24 @@ class PlaySession:
         self.base = self.env.unwrapped
         self.recorder = self.env if hasattr(type(self.env), "rewind") else None
         self.seed = int(seed)
+        self.options = dict(options) if options else None  # reset options, e.g. {"fen": ...} in chess
         self.results: list[dict] = []
         self.image_version = 0
         self.new_episode(self.seed)
 
     # ---- episode -------------------------------------------------------------------
     def new_episode(self, seed: int | None = None) -> dict:
+        dropped = None
+        if getattr(self, "steps", 0) and not self.done:  # an unfinished episode is never written
+            dropped = (f"The unfinished episode (seed {self.seed}, {self.steps} step(s)) was not recorded."
+                       if self.recorder is not None else None)
         if seed is not None:
             self.seed = int(seed)
-        obs, info = self.env.reset(seed=self.seed)
+        obs, info = self.env.reset(seed=self.seed, options=self.options)
         self.observation, self.info = obs, info
-        self.ret, self.steps, self.done = 0.0, 0, False
+        self.ret, self.steps, self.done, self.truncated = 0.0, 0, False, False
         self.history: list[tuple[object, int, tuple]] = []
-        self.message = ""
+        self.message = dropped or ""
         self.focused = None
         self.image_version += 1
         return self.state()
@@ -77,10 +85,14 @@ class PlaySession:
         self.image_version += 1
         self.message = info.get("invalid_action", "") and f"Not accepted: {info['invalid_action']}"
         if terminated or truncated:
-            self.done = True
+            self.done, self.truncated = True, bool(truncated and not terminated)
             success = bool(info.get("success", False))
             self.results.append({"seed": self.seed, "return": self.ret, "steps": self.steps, "success": success})
-            self.message = ("Success! " if success else "Episode over. ") + f"Return {self.ret:+.3f} in {self.steps} steps."
+            view = self._board_view()
+            end = f"{view['end']} " if view and view.get("end") else ""
+            figures = "".join(f" {LABELS.get(k, k)} {v:.3f}." if isinstance(v, float) else "" for k, v in self._end_info().items())
+            self.message = (("Success! " if success else "Episode over. ") + end
+                            + f"Return {self.ret:+.3f} in {self.steps} steps." + figures)
             if self.recorder is not None:
                 self.message += f" Recorded in {self.record_to}."
         return self.state()
@@ -167,7 +179,7 @@ class PlaySession:
             self.message = "Nothing to undo."
             return self.state()
         if self.done:  # not recording: take back the last move of a finished episode
-            self.done = False
+            self.done = self.truncated = False
             if self.results:
                 self.results.pop()
         snap, in_flight, (obs, info, ret, steps) = self.history.pop()
@@ -187,6 +199,28 @@ class PlaySession:
         if legal is None:
             return None
         return [self.base.format_action(a) for a in legal]
+
+    def _board_view(self) -> dict | None:
+        ui_state = getattr(self.base, "ui_state", None)
+        ui = ui_state() if callable(ui_state) else None
+        if not isinstance(ui, dict) or not ui.get("cells"):
+            return None
+        return game_view(ui, outcome=self.info.get("outcome"), truncated=self.truncated)
+
+    def _end_info(self) -> dict:
+        """The episode's end info a person reads (IoU, clicks, outcome...): scalars only."""
+        if not self.done:
+            return {}
+        return {k: v for k, v in self.info.items() if k not in END_INFO_SKIP
+                and isinstance(v, (bool, int, float, str)) and not isinstance(v, np.ndarray)
+                and (not isinstance(v, str) or len(v) <= 80)}
+
+    def report(self) -> dict:
+        """What was and was not recorded (said when the server stops)."""
+        return {"record_to": str(self.record_to) if self.record_to is not None else None,
+                "recorded": getattr(self.recorder, "episodes_written", 0) if self.recorder is not None else 0,
+                "finished": [r["seed"] for r in self.results],
+                "in_flight": None if self.done or self.steps == 0 else {"seed": self.seed, "steps": self.steps}}
 
     def state(self) -> dict:
         base = self.base
@@ -208,6 +242,8 @@ class PlaySession:
             "legal": legal if legal is None or len(legal) <= MAX_LEGAL_BUTTONS else None,
             "legal_count": None if legal is None else len(legal),
             "board": ui_state() if callable(ui_state) else None,
+            "board_view": self._board_view(),
+            "end_info": self._end_info() or None,
             "image": {"version": self.image_version, "height": int(img.shape[0]), "width": int(img.shape[1])}
             if has_image else None,
             "point_clicks": has_image and _takes_points(base),

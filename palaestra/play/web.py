@@ -84,6 +84,7 @@ def make_app(session_factory):
     def shutdown():
         session = holder.pop("session", None)
         if session is not None:
+            app.state.report = worker.submit(session.report).result()
             worker.submit(session.close).result()
         worker.shutdown(wait=False)
 
@@ -106,13 +107,16 @@ def make_app(session_factory):
         yield
         shutdown()
 
-    return Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.report = None
+    return app
 
 
-def _factory(env_id, name, env_kwargs, record_to, seed):
+def _factory(env_id, name, env_kwargs, record_to, seed, options=None):
     from .session import PlaySession
 
-    return lambda: PlaySession(env_id, name=name, env_kwargs=env_kwargs, record_to=record_to, seed=seed)
+    return lambda: PlaySession(env_id, name=name, env_kwargs=env_kwargs, record_to=record_to, seed=seed,
+                               options=options)
 
 
 def free_port() -> int:
@@ -121,33 +125,92 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def serve(env_id: str, name: str = "anonymous", env_kwargs: dict | None = None, record_to=None,
-          seed: int = 0, port: int = 8765, open_browser: bool = True) -> None:
-    """Serve the page until Ctrl-C."""
-    import uvicorn
-    from rich.console import Console
+class PortTaken(OSError):
+    """The port of the page is in use; the message says what to do."""
 
-    app = make_app(_factory(env_id, name, env_kwargs, record_to, seed))
+
+def bind(port: int) -> socket.socket:
+    """A listening socket on 127.0.0.1:``port``, or :class:`PortTaken` saying what to do."""
+    if not 0 < int(port) < 65536:
+        raise PortTaken(f"port {port} is not a TCP port: give --port between 1 and 65535.")
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.bind(("127.0.0.1", int(port)))
+        sock.listen(128)
+    except OSError as err:
+        sock.close()
+        raise PortTaken(f"port {port} on 127.0.0.1 is taken ({err.strerror or err}): another `palaestra play "
+                        f"--ui web` or another server holds it. Stop it, or pass another port, e.g. "
+                        f"--port {free_port()}.") from None
+    return sock
+
+
+def describe_report(report: dict | None) -> str:
+    """One or two sentences: what was recorded where, and that an episode in flight was not."""
+    if not report:
+        return "nothing recorded (the page never started a session)."
+    parts = []
+    finished = report.get("finished") or []
+    if report.get("record_to") is None:
+        parts.append(f"played {len(finished)} episode(s); nothing recorded (--no-record).")
+    elif report.get("recorded"):
+        parts.append(f"recorded {report['recorded']} episode(s) (seeds {', '.join(map(str, finished))}) "
+                     f"in {report['record_to']} (see `palaestra recordings {report['record_to']}`).")
+    else:
+        parts.append(f"nothing recorded in {report['record_to']}: no episode was finished.")
+    flight = report.get("in_flight")
+    if flight:
+        parts.append(f"The episode in flight (seed {flight['seed']}, {flight['steps']} step(s)) is not recorded.")
+    return " ".join(parts)
+
+
+def serve(env_id: str, name: str = "anonymous", env_kwargs: dict | None = None, record_to=None,
+          seed: int = 0, port: int = 8765, open_browser: bool = True, console=None) -> dict | None:
+    """Serve the page until Ctrl-C; then say what was recorded. Returns the report.
+
+    The port is bound first: when it is taken, :class:`PortTaken` is raised before any
+    URL is printed or the env is built.
+    """
+    import uvicorn
+    from rich.markup import escape
+
+    from .terminal import output_console
+
+    console = console or output_console()
+    sock = bind(port)
+    try:
+        app = make_app(_factory(env_id, name, env_kwargs, record_to, seed))
+    except BaseException:
+        sock.close()
+        raise
     url = f"http://127.0.0.1:{port}/"
-    console = Console()
-    console.print(f"[bold]{env_id}[/]: open [link={url}]{url}[/] (Ctrl-C to stop)"
-                  + (f"; episodes are recorded in [bold]{record_to}[/]" if record_to else ""))
+    console.print(f"[bold]{escape(env_id)}[/]: open [link={url}]{url}[/] (Ctrl-C to stop)"
+                  + (f"; episodes are recorded in [bold]{escape(str(record_to))}[/]" if record_to
+                     else "; not recording (--no-record)"))
     if open_browser:
         import webbrowser
 
         threading.Timer(1.0, lambda: webbrowser.open(url)).start()
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    try:
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:
+        pass  # uvicorn shut down cleanly first, then re-raised the Ctrl-C
+    finally:
+        sock.close()
+        console.print(f"stopped: {escape(describe_report(app.state.report))}")
+    return app.state.report
 
 
 class BackgroundServer:
     """The page served from a thread (tests, screenshots): ``with BackgroundServer(...) as url``."""
 
     def __init__(self, env_id: str, name: str = "tester", env_kwargs: dict | None = None, record_to=None,
-                 seed: int = 0, port: int | None = None):
+                 seed: int = 0, port: int | None = None, options: dict | None = None):
         import uvicorn
 
         self.port = port or free_port()
-        self.app = make_app(_factory(env_id, name, env_kwargs, record_to, seed))
+        self.app = make_app(_factory(env_id, name, env_kwargs, record_to, seed, options))
         config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)

@@ -61,12 +61,36 @@ def _step_row(s: dict) -> dict:
     }
 
 
-def _rows(path, per: str) -> Iterable[dict]:
+def quiet_libraries() -> None:
+    """No tqdm bars from ``datasets`` and no info chatter from ``transformers``: the
+    caller shows its own (rich) progress."""
+    import sys
+
+    import datasets
+
+    datasets.disable_progress_bars()
+    datasets.logging.set_verbosity_error()
+    if "transformers" in sys.modules:
+        sys.modules["transformers"].logging.set_verbosity_error()
+
+
+def count_episodes(path) -> int:
+    """The number of episode lines under ``path`` (cheap: newlines, no parsing)."""
+    total = 0
+    for file in episode_files(path):
+        with open(file, "rb") as fh:
+            total += sum(1 for line in fh if line.strip())
+    return total
+
+
+def _rows(path, per: str, progress=None) -> Iterable[dict]:
     with warnings.catch_warnings():
         warnings.simplefilter("always", TruncatedLineWarning)
         for file in episode_files(path):
             root = str(file.parent)
             for ep in load_dicts(file):
+                if progress is not None:
+                    progress("episodes", 1)
                 head = {k: ep[k] for k in ("episode_id", "env_id", "task_id", "seed", "goal", "agent")}
                 if head["task_id"] is not None:
                     head["task_id"] = str(head["task_id"])
@@ -81,12 +105,13 @@ def _rows(path, per: str) -> Iterable[dict]:
                            "created": ep["created"], "recording": root}
 
 
-def to_hf(path: str | Path, per: str = "step", images: bool = False):
+def to_hf(path: str | Path, per: str = "step", images: bool = False, progress=None):
     """The recordings under ``path`` as a ``datasets.Dataset`` (one row per step or episode).
 
     ``images=True`` (per step) adds a ``pixels`` column of ``datasets.Image`` holding the
     image each step's agent saw (segmentation overlays, screenshots), embedded when the
-    dataset is saved; ``image`` keeps the relative path either way.
+    dataset is saved; ``image`` keeps the relative path either way. ``progress``, if
+    given, is called as ``progress("episodes", 1)`` for each episode read.
     """
     import datasets as hf
 
@@ -94,7 +119,7 @@ def to_hf(path: str | Path, per: str = "step", images: bool = False):
         raise ValueError(f"per={per!r}: use 'step' or 'episode'")
     if images and per != "step":
         raise ValueError("images=True needs per='step' (one image per row)")
-    rows = list(_rows(path, per))
+    rows = list(_rows(path, per, progress))
     if not rows:
         raise ValueError(f"no episodes under {path}: record some first (palaestra record / play).")
     features = _features(per)
@@ -105,10 +130,24 @@ def to_hf(path: str | Path, per: str = "step", images: bool = False):
     return hf.Dataset.from_list(rows, features=features)
 
 
-def export_hf(path: str | Path, out: str | Path, per: str = "step", fmt: str = "arrow", images: bool = False) -> Path:
-    """Write ``to_hf(path, per, images)`` to ``out``: a ``save_to_disk`` folder, or a Parquet file."""
-    ds = to_hf(path, per, images=images)
+def export_hf(path: str | Path, out: str | Path, per: str = "step", fmt: str = "arrow", images: bool = False,
+              progress=None) -> Path:
+    """Write ``to_hf(path, per, images)`` to ``out``: a ``save_to_disk`` folder, or a Parquet file.
+
+    ``progress(stage, n)``: called per episode read (``"episodes"``) and once the rows
+    are written (``"written"``); with it, the ``datasets`` tqdm bars are off.
+    """
+    if progress is not None:
+        quiet_libraries()
+    ds = to_hf(path, per, images=images, progress=progress)
     out = Path(out)
+    written = _write(ds, out, per, fmt)
+    if progress is not None:
+        progress("written", ds.num_rows)
+    return written
+
+
+def _write(ds, out: Path, per: str, fmt: str) -> Path:
     if fmt == "arrow":
         ds.save_to_disk(str(out))
         return out

@@ -40,6 +40,7 @@ function render(s) {
   showMessage(s.message, s.message.startsWith("Not accepted") ? "bad" : (s.done ? (s.success ? "ok" : "bad") : ""));
   renderLegal(s);
   renderWidget(s);
+  renderEndInfo(s.end_info);
   $("undo").disabled = !s.can_undo;
   $("new").className = s.done ? "primary" : "";
   renderResults(s.results);
@@ -55,6 +56,19 @@ function renderLegal(s) {
   for (const a of s.legal) box.append(el("button", { class: "legal", "data-action": a, type: "button", onclick: () => act(a) }, a));
 }
 
+const LABELS = { iou: "IoU", clicks: "clicks", outcome: "outcome" };
+function renderEndInfo(info) {  // the episode's end info: the IoU reached, the outcome...
+  const box = $("end-info"); box.replaceChildren();
+  box.style.display = info ? "" : "none";
+  if (!info) return;
+  box.append(el("h3", { text: "End of the episode" }));
+  const t = el("table", {});
+  for (const [k, v] of Object.entries(info)) {
+    t.append(el("tr", { "data-key": k }, el("th", { text: LABELS[k] || k }), el("td", { text: typeof v === "number" && (k === "iou" || !Number.isInteger(v)) ? v.toFixed(3) : String(v) })));
+  }
+  box.append(t);
+}
+
 function renderResults(results) {
   const box = $("results"); box.replaceChildren();
   if (!results.length) return;
@@ -65,7 +79,7 @@ function renderResults(results) {
 
 function renderWidget(s) {
   const w = $("widget"); w.replaceChildren();
-  if (s.board) { w.append(board(s.board)); return; }
+  if (s.board) { w.append(board(s.board, s.board_view)); return; }
   if (s.image) { w.append(imageWidget(s)); }
   if (s.tools) { w.append(toolsForm(s.tools)); }
   if (s.clickables || s.search_box) { w.append(webPage(s)); }
@@ -74,16 +88,20 @@ function renderWidget(s) {
 }
 
 // ---- boards ----------------------------------------------------------------------
-function board(b) {
+function board(b, v) {
+  v = v || { you: null, flip: false, last_squares: [], winning: [], end: null, status: "" };
   const wrap = el("div", { class: "board-wrap" });
   const legal = new Set(b.legal);
-  const info = el("div", { class: "board-info" });
-  info.textContent = b.over ? "Game over." : (b.agent_player === null || b.to_play === b.agent_player ? "Your move." : "Opponent to move.");
-  if (b.last_move) info.textContent += ` Last move: ${b.last_move}.`;
+  wrap.append(el("div", { id: "side-label", class: "side-label", "data-side": v.you || "both",
+    text: v.you ? `You play ${v.you}` + (v.opponent ? ` against ${v.opponent}.` : ".") : "You play both sides." }));
+  const info = el("div", { id: "board-info", class: "board-info" + (v.end ? " end" : "") });
+  info.textContent = v.status || (b.over ? "Game over." : "");
+  if (b.last_move && !v.end) info.textContent += ` Last move: ${b.last_move}.`;
+  const winning = new Set(v.winning.map(([r, c]) => `${r},${c}`));
   if (b.game === "connect_four") {
     const g = el("div", { class: "board connect_four", style: `grid-template-columns: repeat(${b.cols}, 56px)` });
     b.cells.forEach((row, r) => row.forEach((c, col) => {
-      const cell = el("div", { class: `cell ${c}`, "data-row": r, "data-col": col, title: `column ${col + 1}` });
+      const cell = el("div", { class: `cell ${c}` + (winning.has(`${r},${col}`) ? " win" : ""), "data-row": r, "data-col": col, title: `column ${col + 1}` });
       cell.addEventListener("click", () => { const a = String(col + 1); if (legal.has(a)) act(a); else showMessage(`Column ${col + 1} is full.`, "bad"); });
       g.append(cell);
     }));
@@ -104,7 +122,7 @@ function board(b) {
     if (legal.has("swap")) g.append(el("button", { type: "button", onclick: () => act("swap") }, "swap"));
     wrap.append(g);
   } else if (b.game === "chess") {
-    wrap.append(chessBoard(b, legal));
+    wrap.append(chessBoard(b, legal, v));
   } else {
     wrap.append(el("pre", { text: JSON.stringify(b.cells) }));
   }
@@ -113,15 +131,25 @@ function board(b) {
 }
 
 const PIECES = { K: "♔", Q: "♕", R: "♖", B: "♗", N: "♘", P: "♙", k: "♚", q: "♛", r: "♜", b: "♝", n: "♞", p: "♟" };
-function chessBoard(b, legal) {
-  const g = el("div", { class: "board chess" });
+function fenGrid(fen) {  // rank 8 first, file a first: the position itself, whatever the env's orientation
+  return fen.split(" ")[0].split("/").map((rank) => {
+    const row = [];
+    for (const ch of rank) { if (/[1-8]/.test(ch)) for (let i = 0; i < Number(ch); i++) row.push(""); else row.push(ch); }
+    return row;
+  });
+}
+function chessBoard(b, legal, v) {
+  const g = el("div", { class: "board chess" + (v.flip ? " flipped" : ""), "data-orientation": v.flip ? "black" : "white" });
   const targets = new Set();
   if (chessFrom) for (const m of legal) if (m.startsWith(chessFrom)) targets.add(m.slice(2, 4));
-  b.cells.forEach((row, r) => row.forEach((c, f) => {
+  const last = new Set(v.last_squares || []);
+  const grid = b.fen ? fenGrid(b.fen) : b.cells;
+  const order = v.flip ? [7, 6, 5, 4, 3, 2, 1, 0] : [0, 1, 2, 3, 4, 5, 6, 7];
+  order.forEach((r, i) => order.forEach((f, j) => {
     const sq = "abcdefgh"[f] + (8 - r);
-    const cls = ((r + f) % 2 ? "dark" : "light") + (sq === chessFrom ? " sel" : "") + (targets.has(sq) ? " target" : "");
-    const cell = el("div", { class: `sq ${cls}`, "data-square": sq, title: sq }, PIECES[c] || "");
-    if (f === 0 || r === 7) cell.append(el("span", { class: "coord", text: (r === 7 ? "abcdefgh"[f] : "") + (f === 0 ? 8 - r : "") }));
+    const cls = ((r + f) % 2 ? "dark" : "light") + (sq === chessFrom ? " sel" : "") + (targets.has(sq) ? " target" : "") + (last.has(sq) ? " last" : "");
+    const cell = el("div", { class: `sq ${cls}`, "data-square": sq, title: sq }, PIECES[grid[r][f]] || "");
+    if (j === 0 || i === 7) cell.append(el("span", { class: "coord", text: (i === 7 ? "abcdefgh"[f] : "") + (j === 0 ? 8 - r : "") }));
     cell.addEventListener("click", () => chessClick(sq, legal));
     g.append(cell);
   }));
@@ -166,7 +194,7 @@ function imageWidget(s) {
     });
     box.append(wrap,
       el("div", { class: "imghelp", text: "Left click: positive point (inside the object). Right click: negative point (background)." }),
-      el("button", { id: "finish", type: "button", class: "primary", onclick: () => act("Finish") }, "Finish"));
+      el("button", { id: "finish", type: "button", class: "primary", onclick: () => act("Finish"), ...(s.done ? { disabled: "" } : {}) }, "Finish"));
   } else box.append(wrap);
   return box;
 }
