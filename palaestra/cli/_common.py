@@ -11,12 +11,12 @@ import json
 from typing import NoReturn
 
 import typer
-from rich.console import Console
 
+from palaestra.core.console import output_console
 from palaestra.core.options import check_options, did_you_mean
 
-console = Console()
-err_console = Console(stderr=True)
+console = output_console()
+err_console = output_console(stderr=True)
 
 #: metavar of every env-id argument, as Typer's conventions spell it
 ENV_ID = "ENV_ID"

@@ -15,7 +15,7 @@ from ._common import ENV_ID, check_env_id, console, fail, make_agent, make_env, 
 def _out():
     """The console of these commands: the terminal's width, else COLUMNS or 100 (piped
     output keeps whole tables)."""
-    from palaestra.play.terminal import output_console
+    from palaestra.core.console import output_console
 
     return output_console()
 

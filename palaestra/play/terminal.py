@@ -13,6 +13,7 @@ from pathlib import Path
 import gymnasium as gym
 
 from palaestra.agents.human import HumanAgent, QuitPlay
+from palaestra.core.console import output_console
 
 from .boards import draw, game_view
 
@@ -43,22 +44,6 @@ def make_env(env_id: str, env_kwargs: dict | None = None, record_to: str | Path 
             env.close()
             raise
     return env
-
-
-def output_console(**kwargs):
-    """A rich Console that reads well when piped: the terminal's width, else COLUMNS or 100."""
-    import os
-    import sys
-
-    from rich.console import Console
-
-    file = kwargs.get("file") or (sys.stderr if kwargs.get("stderr") else sys.stdout)
-    if not (hasattr(file, "isatty") and file.isatty()):
-        try:
-            kwargs.setdefault("width", max(40, int(os.environ.get("COLUMNS", "100"))))
-        except ValueError:
-            kwargs.setdefault("width", 100)
-    return Console(**kwargs)
 
 
 def _ui(base) -> dict | None:

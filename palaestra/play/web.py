@@ -174,7 +174,7 @@ def serve(env_id: str, name: str = "anonymous", env_kwargs: dict | None = None, 
     import uvicorn
     from rich.markup import escape
 
-    from .terminal import output_console
+    from palaestra.core.console import output_console
 
     console = console or output_console()
     sock = bind(port)
