@@ -123,6 +123,9 @@ class BookingEnv(PalaestraEnv):
     # ---- episode -------------------------------------------------------------------------
     def reset(self, *, seed=None, options=None):
         super().reset(seed=seed)
+        if seed is not None:
+            # a seeded episode samples the same random actions (the sampler reads the page)
+            self.action_space.seed(int(seed))
         options = dict(options or {})
         if "task" in options:
             split, index = self.tasks.parse_id(options["task"])
