@@ -13,6 +13,8 @@ from palaestra.core import FreeText, InvalidAction, PalaestraEnv, Task
 from .booking.render import page_text
 from .booking.tasks import BookingTasks
 from .booking.world import FIELD_MAX, BookingWorld, Page, Redirect, generate_site, search_url
+
+_TEXT_ROLES = ("textbox", "searchbox")
 from .resources import close_quietly, release_browser
 from .spaces import WebActionSpace
 
@@ -32,9 +34,31 @@ booking form; fill it in and click [book table]. Booking ends the episode; the r
 1 if the booking (restaurant, date, time, party size, name or account, special request)
 is what the instruction asks for, else 0."""
 
+BROWSER_INSTRUCTIONS = """You are booking a restaurant table in a real web browser to satisfy an instruction.
+Each observation shows the instruction, the URL, the error of your last action (if any)
+and the page's accessibility tree, where every element you can act on has an [id=N].
+Actions (one per step, exactly this form; strings in double quotes):
+  click(N)                 click element N
+  fill(N, "text")          type text into the text box N (replacing its content)
+  select(N, "option")      choose an option of the drop-down N
+  press("Enter")           press a key (Enter, Tab, Escape, ArrowDown, ...) in the focused element
+  scroll(up) / scroll(down)
+  go_back()                back to the previous page
+  goto("/path")            open a page of this site (other sites are blocked)
+  stop()                   end the episode
+On a restaurant page pick a date and a party size, then click a free time to open the
+booking form; fill it in and press its Book table button. Booking ends the episode; the
+reward is 1 if the booking (restaurant, date, time, party size, name or account, special
+request) is what the instruction asks for, else 0."""
+
 
 def _norm(text: str) -> str:
     return " ".join(text.lower().split())
+
+
+def _visible_name(block) -> str:
+    """The accessible name booking/render.py gives a clickable block."""
+    return "Palaestra Tables" if block.label == "home" else block.text
 
 
 class BookingEnv(PalaestraEnv):
@@ -93,11 +117,14 @@ class BookingEnv(PalaestraEnv):
     scorer_info_keys = ("reward_details",)
 
     def __init__(self, mode: str = "text", split: str = "test", site_seed: int = 0, n_restaurants: int = 150,
-                 max_steps: int = 40, render_mode: str | None = None):
+                 max_steps: int = 40, screenshot: bool = False, headless: bool = True, timeout_ms: int = 5000,
+                 render_mode: str | None = None):
         super().__init__(render_mode=render_mode)
-        if mode != "text":
-            raise ValueError(f"mode={mode!r}: Booking-v0 has a text mode only so far (mode='text'); "
-                             "its pages are served over HTTP by palaestra.envs.web.booking.server.")
+        if mode not in ("text", "browser"):
+            raise ValueError(f"mode={mode!r}: use 'text' (no browser) or 'browser' (Chromium via Playwright).")
+        if not 100 <= int(timeout_ms) <= 120_000:
+            raise ValueError(f"timeout_ms={timeout_ms}: use 100..120000.")
+        self.screenshot, self.headless, self.timeout_ms = bool(screenshot), bool(headless), int(timeout_ms)
         if split not in ("test", "train"):
             raise ValueError(f"split={split!r}: use 'test' or 'train'.")
         if not 1 <= int(max_steps) <= 10_000:
@@ -106,7 +133,7 @@ class BookingEnv(PalaestraEnv):
         self.site = generate_site(int(site_seed), int(n_restaurants))
         self.world = BookingWorld(self.site)
         self.tasks = BookingTasks(self.site)
-        self.instructions = TEXT_INSTRUCTIONS
+        self.instructions = TEXT_INSTRUCTIONS if mode == "text" else BROWSER_INSTRUCTIONS
         self.observation_space = FreeText(1 << 20)
         self.action_space = WebActionSpace(self._sample_or_none)
         self._sid = "env-" + uuid.uuid4().hex[:12]
@@ -119,6 +146,11 @@ class BookingEnv(PalaestraEnv):
         self._url = "/"
         self._page: Page | None = None
         self._obs = ""
+        # browser mode
+        self._server = None
+        self._tab = None
+        self._browser = None
+        self._browser_restarted = False
 
     # ---- episode -------------------------------------------------------------------------
     def reset(self, *, seed=None, options=None):
@@ -136,9 +168,13 @@ class BookingEnv(PalaestraEnv):
             index = int(self.np_random.integers(self.tasks.size(split)))
         self._split_index = (split, index)
         self.task = self._make_task(split, index)
-        self.world.open_session(self._sid, goal=self.task.goal)
+        # the observation's head carries the instruction; the page does not repeat it
+        self.world.open_session(self._sid, goal=None)
         self._steps, self._done, self._reward, self._details, self._error = 0, False, 0.0, {}, ""
-        self._goto("/")
+        if self.mode == "text":
+            self._goto("/")
+        else:
+            self._browser_reset()
         return self._obs, self._info()
 
     def step(self, action):
@@ -148,7 +184,10 @@ class BookingEnv(PalaestraEnv):
             raise InvalidAction("Call reset() before step().")
         if not isinstance(action, str):
             raise InvalidAction(f"actions are text, got {type(action).__name__}. " + self._grammar_hint())
-        self._do(self.parse_action(action))
+        if self.mode == "text":
+            self._do(self.parse_action(action))
+        else:
+            self._browser_step(self.parse_action(action))
         self._steps += 1
         terminated = self._done
         reward = self._reward if terminated else 0.0
@@ -159,6 +198,9 @@ class BookingEnv(PalaestraEnv):
         return self._obs, float(reward), terminated, truncated, self._info()
 
     def _grammar_hint(self) -> str:
+        if self.mode == "browser":
+            return ('Use click(N), fill(N, "text"), select(N, "option"), press("Enter"), scroll(up|down), '
+                    'go_back(), goto("/path") or stop().')
         return "Use search[<words>], click[<label>] (a bracketed label of the page) or fill[<field>: <text>]."
 
     def _make_task(self, split: str, index: int) -> Task:
@@ -183,13 +225,22 @@ class BookingEnv(PalaestraEnv):
             self._done = True
 
     def _info(self) -> dict:
-        info = {"task_id": self.task.id, "url": self._url, "step": self._steps, "last_action_error": self._error,
-                "clickables": [b.label for b in self._page.clickables()],
-                "fields": [b.label for b in self._page.inputs()]}
+        info = {"task_id": self.task.id, "url": self._current_url(), "step": self._steps,
+                "last_action_error": self._error}
+        if self.mode == "text":
+            info["clickables"] = [b.label for b in self._page.clickables()]
+            info["fields"] = [b.label for b in self._page.inputs()]
+        elif self._browser_restarted:
+            info["browser_restarted"] = True
         if self._done:
             info["success"] = self._reward >= 1.0 and bool(self._details)
             info["reward_details"] = dict(self._details)
         return info
+
+    def _current_url(self) -> str:
+        if self.mode == "text":
+            return self._url
+        return self._tab.relative_url() if self._tab is not None else "/"
 
     # ---- the site ------------------------------------------------------------------------
     def _goto(self, url: str, method: str = "GET", form: dict | None = None) -> None:
@@ -233,11 +284,16 @@ class BookingEnv(PalaestraEnv):
             raise InvalidAction("The episode has ended; call reset() to start a new one.")
         if self._split_index is None:
             raise InvalidAction("Call reset() before acting.")
-        if len(text) > MAX_ACTION_CHARS:
+        if len(text) > MAX_ACTION_CHARS and self.mode == "text":
             raise InvalidAction(f"the action is {len(text)} characters long ({MAX_ACTION_CHARS} at most). "
                                 + self._grammar_hint())
         if any(0xD800 <= ord(ch) <= 0xDFFF for ch in text):
             raise InvalidAction("the action contains a lone surrogate (not valid text). " + self._grammar_hint())
+        if self.mode == "browser":
+            if len(text) > 4 * MAX_ACTION_CHARS:
+                raise InvalidAction(f"the action is {len(text)} characters long ({4 * MAX_ACTION_CHARS} at most). "
+                                    + self._grammar_hint())
+            return self._tab.parse(text)
         m = _TEXT_ACTION.match(text)
         if m is None or "\n" in text or "\r" in text:
             raise InvalidAction(f"{text[:80]!r} is not an action. " + self._grammar_hint())
@@ -295,6 +351,8 @@ class BookingEnv(PalaestraEnv):
         searches and fills with words of the instruction."""
         if self._split_index is None or self._done:
             return None
+        if self.mode == "browser":
+            return self._tab.sample_action(rng) if self._tab is not None else None
         labels = [b.label for b in self._page.clickables()]
         fields = [b.label for b in self._page.inputs()]
         words = [w for w in re.findall(r"[a-z0-9]+", self.task.goal.lower()) if len(w) > 2] or ["table"]
@@ -322,6 +380,9 @@ class BookingEnv(PalaestraEnv):
             head.append("Episode over: the booking is made.")
         elif self._done:
             head.append("Episode over.")
+        if self.mode == "browser":
+            self._obs = "\n".join(head) + "\n" + self._tab.observation_text(self._error)
+            return
         body = page_text(self._page)
         actions = "Actions: search[<words>] | click[<label>] | fill[<field>: <text>]"
         self._obs = "\n".join(head) + "\n" + body + ("\n" + actions if not self._done else "")
@@ -330,11 +391,13 @@ class BookingEnv(PalaestraEnv):
     def oracle_plan(self) -> list[str]:
         if self._done:
             return []
+        if self.mode == "browser":
+            return self._browser_oracle()
         return self.tasks.oracle_plan(self.task.data, self.world, self._sid, self._url)
 
     # ---- snapshots -----------------------------------------------------------------------
     def get_state(self) -> dict:
-        return {
+        state = {
             "mode": self.mode,
             "task": self._split_index,
             "session": self.world.export_session(self._sid),
@@ -346,6 +409,10 @@ class BookingEnv(PalaestraEnv):
             "error": self._error,
             "np_random": self.np_random.bit_generator.state if self._np_random is not None else None,
         }
+        if self.mode == "browser":
+            state["url"] = None
+            state["page"] = self._tab.get_state()
+        return state
 
     def set_state(self, state: dict) -> None:
         if not isinstance(state, dict) or state.get("mode") != self.mode or not state.get("task"):
@@ -361,11 +428,101 @@ class BookingEnv(PalaestraEnv):
         self.world.import_session(self._sid, state["session"])
         self._steps, self._done, self._reward = state["steps"], state["done"], state["reward"]
         self._details, self._error = dict(state["details"]), state["error"]
+        if self.mode == "browser":
+            if self._tab is None or not self._tab.alive():
+                self._new_tab()
+            self._tab.set_state(state["page"])
+            self._render_obs()
+            return
         result = self.world.handle(self._sid, "GET", state["url"])
         if isinstance(result, Page):
             self._page = result
         self._url = state["url"]
         self._render_obs()
+
+    # ---- browser mode (through browser.py) -------------------------------------------------
+    def _new_tab(self) -> None:
+        from .booking.server import BookingServer
+        from .browser import Browser
+
+        if self._server is None:
+            self._server = BookingServer(self.world)
+            self._server.start()
+        if self._browser is None:
+            self._browser = Browser(headless=self.headless)
+        if self._tab is not None:
+            self._tab.close()
+            self._tab = None
+        self._tab, self._browser_restarted = self._browser.open_tab(
+            self._server.origin, timeout_ms=self.timeout_ms, cookies={"sid": self._sid}, screenshot=self.screenshot
+        )
+
+    def _browser_reset(self) -> None:
+        self._new_tab()
+        self._tab.goto("/")
+        self._error = ""
+        self._render_obs()
+
+    def _browser_step(self, action: str) -> None:
+        if action.split("(", 1)[0] == "stop":
+            self._done = True
+            self._error = ""
+            self._finish_if_booked()
+            return
+        self._error = self._tab.act(action) or ""
+        self._finish_if_booked()
+
+    def _browser_oracle(self) -> list[str]:
+        """The text plan turned into browser actions, page by page (looked ahead in a scratch
+        tab of the same session), up to and including the next form submission."""
+        import json
+
+        tab = self._tab
+        url = tab.relative_url()
+        text_plan = self.tasks.oracle_plan(self.task.data, self.world, self._sid, url)
+        nodes = tab.nodes
+        actions: list[str] = []
+        for step in text_plan:
+            verb, _, arg = step.partition("[")
+            arg = arg[:-1]
+            page = self.world.handle(self._sid, "GET", url)
+            if not isinstance(page, Page):
+                break
+            if verb == "search":
+                box = next((n for n in nodes if n.role in _TEXT_ROLES and n.name == "Search restaurants"), None)
+                if box is None:
+                    break
+                actions += [f"fill({box.id}, {json.dumps(arg)})", 'press("Enter")']
+                url = search_url(arg)
+            elif verb == "fill":
+                field, _, value = arg.partition(": ")
+                block = next((b for b in page.inputs() if b.label == field), None)
+                node = next((n for n in nodes if block is not None and n.role in _TEXT_ROLES and n.name == block.text), None)
+                if node is None:
+                    break
+                actions.append(f"fill({node.id}, {json.dumps(value)})")
+                continue
+            else:
+                blocks = [b for b in page.clickables()]
+                block = next((b for b in blocks if b.label == arg), None)
+                if block is None:
+                    break
+                name = _visible_name(block)
+                k = [b for b in blocks if _visible_name(b) == name].index(block)
+                candidates = [n for n in nodes if n.role in ("link", "button") and n.name == name]
+                if k >= len(candidates):
+                    break
+                actions.append(f"click({candidates[k].id})")
+                if block.kind == "button":
+                    break  # a POST: the rest of the plan comes from replanning after it
+                url = block.href
+            nodes = tab.lookahead([url])[url]
+        return actions
+
+    def image(self):
+        if self.mode != "browser" or not self.screenshot or self._tab is None:
+            return None
+        return self._tab.screenshot_array()
 
     def close(self):
         release_browser(self)
