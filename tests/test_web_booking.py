@@ -134,6 +134,18 @@ def _measure(policy, n=100, max_steps=40):
     return wins / n
 
 
+def _shotgun(base, rng):
+    """The env's own shotgun hook (the contract kit's battery plays it too)."""
+    for item in base.shotgun_actions():
+        yield item(base) if callable(item) else item
+
+
+def _off_task(base, rng):
+    yield from base.off_task_actions()
+    while True:
+        yield base.sample_action(rng)
+
+
 def _random(base, rng):
     while True:
         yield base.sample_action(rng)
@@ -160,7 +172,7 @@ def _leave_site(base, rng):
 
 @pytest.mark.parametrize("policy,limit", [
     (_random, 0.02), (_constant, 0.0), (_repeat_last, 0.0), (_first_restaurant_any_date, 0.02),
-    (_guessed_form, 0.02), (_leave_site, 0.0),
+    (_guessed_form, 0.02), (_leave_site, 0.0), (_shotgun, 0.0), (_off_task, 0.02),
 ])
 def test_random_and_adversarial_policies_stay_near_zero(policy, limit):
     rate = _measure(policy)

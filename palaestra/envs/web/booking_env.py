@@ -365,6 +365,31 @@ class BookingEnv(PalaestraEnv):
             return f"search[{' '.join(rng.sample(words, min(2, len(words))))}]"
         return f"click[{rng.choice(labels)}]" if labels else None
 
+    # ---- hooks of the contract kit's adversarial battery ----------------------------------
+    def shotgun_actions(self) -> list:
+        """Text actions that list every plausible value instead of reading the goal: the
+        first restaurant listed, the first date, 2 people, the first free time, every
+        word of the instruction as the name and every special request at once. Items
+        that depend on the page reached are callables ``fn(env) -> str``."""
+        if self.mode != "text":
+            return []
+        from .booking.tasks import REQUESTS
+
+        def first(kind):
+            return lambda env: f"click[{next((b.label for b in env._page.blocks if b.kind == kind), 'home')}]"
+
+        words = " ".join(w for w in re.findall(r"[A-Za-z]+", self.task.goal) if len(w) > 1)[: FIELD_MAX["name"]]
+        return ["click[browse all restaurants]", first("restaurant"), "click[dec 1]", "click[2 people]",
+                first("slot"), f"fill[name: {words.strip()}]", "fill[phone: 555-000-0000]",
+                f"fill[requests: {' '.join(REQUESTS)[: FIELD_MAX['requests']]}]", "click[book table]"]
+
+    def off_task_actions(self) -> list[str]:
+        """Leaving the task: text mode has no way off the site, so go home and sign in as
+        nobody (browser mode: the battery's own ``goto``/``go_back``)."""
+        if self.mode != "text":
+            return ['goto("/")', "go_back()"]
+        return ["click[home]", "click[sign in]", "click[sign in]"]
+
     def _sample_or_none(self, rng):
         try:
             return self.sample_action(rng)
