@@ -25,7 +25,7 @@ def _env(**kw):
 def _run(env, actions):
     info, reward = {}, 0.0
     for action in actions:
-        obs, reward, term, trunc, info = env.step(action)
+        _obs, reward, term, trunc, info = env.step(action)
         if term or trunc:
             break
     return reward, info
@@ -124,9 +124,9 @@ def _measure(policy, n=100, max_steps=40):
     wins = 0
     for i in range(n):
         env.reset(options={"task": f"booking:test:{i}"})
-        reward, info = 0.0, {}
+        reward, _info = 0.0, {}
         for _, action in zip(range(2 * max_steps), policy(base, rng)):  # invalid actions take no step
-            obs, reward, term, trunc, info = env.step(action)
+            _obs, reward, term, trunc, _info = env.step(action)
             if term or trunc:
                 break
         wins += reward == 1.0
@@ -163,9 +163,8 @@ def _repeat_last(base, rng):
 
 
 def _leave_site(base, rng):
-    for action in ["goto[http://example.com]", "click[http://127.0.0.1:1/]", "search[../../etc/passwd]",
-                   "click[sign in]", "fill[username: ' or 1=1 --]", "fill[password: x]", "click[sign in]"]:
-        yield action
+    yield from ["goto[http://example.com]", "click[http://127.0.0.1:1/]", "search[../../etc/passwd]",
+                   "click[sign in]", "fill[username: ' or 1=1 --]", "fill[password: x]", "click[sign in]"]
     while True:
         yield "click[home]"
 
@@ -250,12 +249,12 @@ def test_validation_errors_and_form_state():
     plan = base.oracle_plan()
     book = plan.index("click[book table]")
     _run(env, [a for a in plan[:book] if not a.startswith(("fill[name:", "fill[phone:", "fill[requests:"))])
-    obs, reward, term, trunc, info = env.step("click[book table]")
+    obs, reward, term, _trunc, info = env.step("click[book table]")
     assert not term and "Name is required." in obs and "Phone is required." in obs
     assert "Name is required" in info["last_action_error"]
     obs, *_ = env.step("fill[name: 4ndroid!]")
     obs, *_ = env.step("fill[phone: 12]")
-    obs, reward, term, trunc, info = env.step("click[book table]")
+    obs, reward, term, _trunc, info = env.step("click[book table]")
     assert not term and "Name: use letters" in obs and "Phone: 7 to 15 digits" in obs
     assert '"4ndroid!"' in obs  # the form keeps what was typed
     fills = [a for a in plan if a.startswith(("fill[name:", "fill[phone:", "fill[requests:"))]
@@ -269,7 +268,7 @@ def test_signin_rejects_wrong_password():
     base = env.unwrapped
     env.reset(seed=0)
     env.step("click[sign in]")
-    user = sorted(base.site.accounts)[0]
+    user = min(base.site.accounts)
     _run(env, [f"fill[username: {user}]", "fill[password: wrong]", "click[sign in]"])
     assert "Unknown username or wrong password." in base.render_text() and "Signed in" not in base.render_text()
     _run(env, [f"fill[password: {base.site.accounts[user].password}]", "click[sign in]"])
@@ -287,7 +286,7 @@ def test_hostile_inputs_are_error_observations():
                 "search[" * 10_000 + "]" * 10_000, "click[[[[[[[[home]]]]]]]]", '{"a": ' * 5000 + "1" + "}" * 5000,
                 "fill[name: x]", "click[\x00home]", "search[a\nb]", "", "   ", "click[]", "search[]",
                 "fill[password: " + "p" * 900 + "]", "FILL[]"]:
-        obs, reward, term, trunc, info = env.step(bad)
+        _obs, reward, term, _trunc, info = env.step(bad)
         assert info.get("invalid_action"), bad[:40]
         assert base.render_text() == before and reward == 0.0 and not term
     with pytest.raises(InvalidAction):
@@ -318,7 +317,7 @@ def test_snapshots_restore_the_session_in_a_fresh_env():
     fresh.reset(seed=99)
     fresh.unwrapped.set_state(snap)
     assert fresh.unwrapped.render_text() == text
-    reward, info = _run(fresh, plan[-1:])
+    reward, _info = _run(fresh, plan[-1:])
     assert reward == 1.0
     base.set_state(snap)  # the booking made in the fresh env is not in this one
     assert base.render_text() == text
@@ -341,7 +340,7 @@ def test_hidden_reward_stays_hidden():
     last = None
     for action in base.oracle_plan():
         last = view.step(action)
-    obs, reward, term, trunc, info = last
+    obs, reward, term, _trunc, info = last
     assert term and reward == 0.0  # the agent-side proxy
     assert "success" not in info and "reward_details" not in info
     assert "reward" not in obs.lower() and "success" not in obs.lower()

@@ -36,7 +36,7 @@ def test_oracle_books_and_snapshot_restores_typed_fields():
             if action.startswith("click(") and snap is None and "Book table" in base.render_text():
                 snap = pickle.dumps(base.get_state())  # the form filled in, not yet submitted
                 typed = base.render_text()
-            obs, reward, term, trunc, info = env.step(action)
+            obs, reward, term, _trunc, info = env.step(action)
             assert "invalid_action" not in info, info
         if term:
             break
@@ -48,13 +48,13 @@ def test_oracle_books_and_snapshot_restores_typed_fields():
     assert fresh.unwrapped.render_text() == typed
     button = next(line for line in typed.splitlines() if 'button "Book table"' in line)
     n = button.split("[id=")[1].split("]")[0]
-    obs, reward, term, trunc, info = fresh.step(f"click({n})")
+    obs, reward, term, _trunc, info = fresh.step(f"click({n})")
     assert term and reward == 1.0
     fresh.close()
     # nothing leaves the site through the grammar
     env.reset(seed=1)
     for bad in ['goto("http://example.com/")', 'goto("file:///etc/passwd")', 'goto("//evil.test/x")']:
-        obs, reward, term, trunc, info = env.step(bad)
+        obs, reward, term, _trunc, info = env.step(bad)
         assert info.get("invalid_action") and ("only this site" in info["invalid_action"] or "file://" in info["invalid_action"])
     env.close()
 

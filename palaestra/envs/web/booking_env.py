@@ -1,10 +1,12 @@
-"""``palaestra/Booking-v0``: book a restaurant table (Agent Q's OpenTable setting), as text."""
+"""``palaestra/Booking-v0``: book a restaurant table (Agent Q's OpenTable setting), as text
+(no browser) or in a real Chromium."""
 
 from __future__ import annotations
 
 import random
 import re
 import uuid
+from typing import ClassVar
 
 from gymnasium.utils import seeding
 
@@ -12,7 +14,14 @@ from palaestra.core import FreeText, InvalidAction, PalaestraEnv, Task
 
 from .booking.render import page_text
 from .booking.tasks import BookingTasks
-from .booking.world import FIELD_MAX, BookingWorld, Page, Redirect, generate_site, search_url
+from .booking.world import (
+    FIELD_MAX,
+    BookingWorld,
+    Page,
+    Redirect,
+    generate_site,
+    search_url,
+)
 
 _TEXT_ROLES = ("textbox", "searchbox")
 from .resources import close_quietly, release_browser
@@ -79,10 +88,16 @@ class BookingEnv(PalaestraEnv):
 
     ``mode="text"`` needs no browser: the server's own page objects are rendered as
     text with bracketed labels (WebShop's text grammar, plus ``fill[field: text]``).
+    ``mode="browser"`` serves the site on 127.0.0.1 and drives a real Chromium through
+    ``palaestra.envs.web.browser`` as WebShop does: the observation is the page's
+    accessibility tree with element ids, the actions ``click(N)``, ``fill(N, "text")``,
+    ``press("Enter")``, ``goto("/path")``... (see ``BROWSER_INSTRUCTIONS``); the same
+    thread rules apply (use the env from the thread that created it).
 
     ## Action Space
-    Text (``WebActionSpace``: a ``FreeText`` whose ``sample()`` gives a doable action):
-    ``search[words]``, ``click[label]``, ``fill[field: text]``. An action that cannot be
+    Text (``WebActionSpace``: a ``FreeText`` whose ``sample()`` gives a doable action).
+    Text mode: ``search[words]``, ``click[label]``, ``fill[field: text]``; browser mode:
+    browser.py's grammar, plus ``stop()`` to end the episode. An action that cannot be
     done now raises ``InvalidAction`` saying why and changes nothing.
 
     ## Observation Space
@@ -100,19 +115,21 @@ class BookingEnv(PalaestraEnv):
     Terminated by a booking; truncated after ``max_steps`` steps.
 
     ## Arguments
-    ``mode`` ("text"), ``split`` ("test": 500 tasks | "train": 5,000; test tasks target
+    ``mode`` ("text" | "browser"), ``split`` ("test": 500 tasks | "train": 5,000; test tasks target
     only held-out restaurants), ``site_seed`` (0), ``n_restaurants`` (150),
-    ``max_steps`` (40), ``render_mode`` ("ansi").
+    ``max_steps`` (40), ``screenshot`` (False), ``headless`` (True), ``timeout_ms`` (browser
+    action timeout, 5000), ``render_mode`` ("ansi").
 
     ## Snapshots
     ``get_state()`` = task + URL + the server-side session (account, form drafts,
-    booking) + counters; ``set_state()`` restores it, also in a fresh env.
+    booking) + counters (+ the page's URL, history and typed form values in browser
+    mode); ``set_state()`` restores it, also in a fresh env.
 
     ## Version History
-    v0: first release (text mode).
+    v0: first release.
     """
 
-    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+    metadata: ClassVar[dict] = {"render_modes": ["ansi"], "render_fps": 4}
     reward_access = "hidden"
     scorer_info_keys = ("reward_details",)
 

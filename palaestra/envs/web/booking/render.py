@@ -96,9 +96,7 @@ def page_text(page: Page) -> str:
     for b in page.blocks:
         if b.kind == "goal":
             continue  # the env prints the goal itself
-        if b.kind == "link" and not lines:
-            links.append(f"[{b.label}]")
-        elif b.kind == "button" and not lines:
+        if b.kind == "link" and not lines or b.kind == "button" and not lines:
             links.append(f"[{b.label}]")
         elif b.kind == "link":
             lines.append(f"[{b.label}]" + ("" if b.label == b.text.lower() else f" {b.text}"))

@@ -21,7 +21,12 @@ def booking_app(world: BookingWorld, goal_for_new_session=None):
     """The ASGI app. ``goal_for_new_session(sid) -> str | None`` names a goal for new visitors."""
     from starlette.applications import Starlette
     from starlette.requests import Request
-    from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+    from starlette.responses import (
+        HTMLResponse,
+        PlainTextResponse,
+        RedirectResponse,
+        Response,
+    )
     from starlette.routing import Route
 
     async def endpoint(request: Request) -> Response:

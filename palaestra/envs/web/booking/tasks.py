@@ -26,8 +26,21 @@ import random
 
 from palaestra.core import Task
 
-from .world import (DATES, PRICES, TIMES, BookingWorld, Site, book_url, date_label, date_long, norm_name,
-                    party_label, phone_digits, restaurant_url, time_label)
+from .world import (
+    DATES,
+    PRICES,
+    TIMES,
+    BookingWorld,
+    Site,
+    book_url,
+    date_label,
+    date_long,
+    norm_name,
+    party_label,
+    phone_digits,
+    restaurant_url,
+    time_label,
+)
 
 SPLITS = {"test": 500, "train": 5_000}
 REQUESTS = ["window seat", "high chair for a toddler", "birthday celebration", "wheelchair access", "quiet table",
@@ -189,4 +202,4 @@ _LAST_NAMES = ["Abbott", "Brennan", "Castillo", "Dalton", "Eriksen", "Fischer", 
                "Kowalski", "Lindqvist", "Mendes", "Nakamura", "Oyelaran", "Petrov", "Quintero", "Reyes", "Stein",
                "Toivonen", "Ueda", "Vargas", "Whitfield", "Zheng"]
 
-__all__ = ["BookingTasks", "restaurant_ok", "REQUESTS", "SPLITS", "restaurant_url"]
+__all__ = ["REQUESTS", "SPLITS", "BookingTasks", "restaurant_ok", "restaurant_url"]
