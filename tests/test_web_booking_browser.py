@@ -68,3 +68,31 @@ def test_oracle_20_held_out_tasks_in_the_browser():
     results = [run_episode(env, OracleAgent(), options={"task": f"booking:test:{i}"}) for i in range(20)]
     assert all(r.success and r.ret == 1.0 for r in results), [(r.task_id, r.ret) for r in results]
     env.close()
+
+
+@pytest.mark.slow
+def test_random_policy_and_hostile_inputs_in_the_browser():
+    import random
+
+    env = gym.make(ENV_ID, mode="browser", text=True, max_invalid=None, max_steps=15)
+    base = env.unwrapped
+    rng = random.Random(0)
+    wins = 0
+    for i in range(8):
+        env.reset(options={"task": f"booking:test:{i}"})
+        for _ in range(15):
+            obs, reward, term, trunc, info = env.step(base.sample_action(rng))
+            if term or trunc:
+                break
+        wins += bool(info.get("success"))
+    assert wins == 0
+    env.reset(seed=3)
+    box = next(n for n in base._tab.nodes if n.name == "Search restaurants")
+    before = base.render_text()
+    for bad in ["x" * 100_000, "click(" * 3000, f'fill({box.id}, "\\ud800")', "click(" + "[" * 1500 + ")",
+                '{"a": ' * 900 + "1" + "}" * 900]:
+        obs, reward, term, trunc, info = env.step(bad)
+        assert isinstance(obs, str) and not term and reward == 0.0
+        assert info.get("invalid_action") or info.get("last_action_error"), bad[:40]
+    assert base.render_text() != "" and "Instruction:" in before
+    env.close()
