@@ -35,7 +35,13 @@ def env_infos() -> list[EnvInfo]:
             "palaestra.envs.web.webshop:WebShopEnv",
             "WebShop-style shopping: text mode (no browser) or mode='browser' (Chromium via Playwright).",
             "web",
-        )
+        ),
+        EnvInfo(
+            "palaestra/Booking-v0",
+            "palaestra.envs.web.booking_env:BookingEnv",
+            "Restaurant booking (Agent Q's OpenTable setting): search, date/time/party pickers, sign-in, a form; text mode.",
+            "web",
+        ),
     ]
     for task in miniwob_tasks():
         infos.append(
