@@ -32,7 +32,7 @@ def test_training_learns_a_learnable_target():
     for i in range(600):
         x = (rng.random(126) < 0.15).astype(np.float32)
         data.x.append(x), data.y.append(float(np.clip((x[:42].sum() - x[42:84].sum()) / 6, -1, 1)))
-        data.w.append(1.0), data.episode.append(i)
+        data.w.append(1.0), data.episode.append(i), data.child.append(False)
     train, held = data.split(0.2, seed=0)
     model, report = train_value(train, heldout=held, epochs=60, pair_weight=0.0)
     assert report.heldout_mse < 0.5 * report.baseline_mse, report.lines()

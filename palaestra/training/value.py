@@ -43,7 +43,8 @@ class ValueReport:
     def lines(self) -> list[str]:
         out = [f"{self.examples} training examples, {self.heldout_examples} held out (whole episodes)"]
         if self.heldout_mse is not None:
-            out.append(f"held-out MSE {self.heldout_mse:.4f} (predicting the mean: {self.baseline_mse:.4f})")
+            out.append(f"held-out MSE {self.heldout_mse:.4f}, visit-weighted (predicting the mean: "
+                       f"{self.baseline_mse if self.baseline_mse is not None else float('nan'):.4f})")
         if self.ranking_accuracy is not None:
             out.append(f"held-out ranking accuracy {self.ranking_accuracy:.3f} on {self.heldout_pairs} pairs")
         for b in self.calibration:
@@ -310,8 +311,8 @@ def train_value(data: ValueData, model: ValueModel | None = None, *, heldout: Va
     report = evaluate_value(model, heldout) if heldout is not None else ValueReport()
     report.examples, report.epochs, report.train_loss = len(full), best[2] or int(epochs), last
     if heldout is not None and len(heldout):
-        mean = float(np.mean(full.y))
-        report.baseline_mse = float(np.mean((np.asarray(heldout.y) - mean) ** 2))
+        mean = float(np.average(full.y, weights=full.w))
+        report.baseline_mse = float(np.average((np.asarray(heldout.y) - mean) ** 2, weights=heldout.w))
     return model, report
 
 
@@ -332,7 +333,8 @@ def evaluate_value(model: ValueModel, data: ValueData, bins: int = 5) -> ValueRe
     if len(data):
         pred = model.predict(data.x)
         target = np.asarray(data.y, dtype=np.float32)
-        report.heldout_mse = float(np.mean((pred - target) ** 2))
+        # weighted by visits, as the training loss is: a 1-visit child's q is mostly noise
+        report.heldout_mse = float(np.average((pred - target) ** 2, weights=data.w))
         edges = np.linspace(-1, 1, bins + 1)
         for lo, hi in zip(edges[:-1], edges[1:]):
             sel = (pred >= lo) & (pred <= hi if hi == 1 else pred < hi)

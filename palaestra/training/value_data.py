@@ -52,6 +52,7 @@ class ValueData:
     y: list[float] = field(default_factory=list)
     w: list[float] = field(default_factory=list)
     episode: list[int] = field(default_factory=list)
+    child: list[bool] = field(default_factory=list)  # True: a child state's example
     pairs: list[tuple[Any, Any, int]] = field(default_factory=list)  # (better, worse, episode)
     envs: set[str] = field(default_factory=set)
     #: -1 in two-player envs: a pair's states belong to the other player, so the better
@@ -68,9 +69,9 @@ class ValueData:
         held = set(ids[: max(1, int(round(holdout * len(ids))))]) if len(ids) > 1 else set()
         a = ValueData(envs=set(self.envs), pair_sign=self.pair_sign)
         b = ValueData(envs=set(self.envs), pair_sign=self.pair_sign)
-        for x, y, w, e in zip(self.x, self.y, self.w, self.episode):
+        for x, y, w, e, c in zip(self.x, self.y, self.w, self.episode, self.child):
             side = b if e in held else a
-            side.x.append(x), side.y.append(y), side.w.append(w), side.episode.append(e)
+            side.x.append(x), side.y.append(y), side.w.append(w), side.episode.append(e), side.child.append(c)
         for p in self.pairs:
             (b if p[2] in held else a).pairs.append(p)
         return a, b
@@ -131,6 +132,7 @@ def _replay(env, episode: dict, featurize, data: ValueData, eid: int, margin: fl
             data.y.append(float(sum(c["visits"] * c["q"] for c in search) / total))
             data.w.append(float(total))
             data.episode.append(eid)
+            data.child.append(False)
             feats = {}
             for c in search:
                 if not children and c["visits"] < min_visits:
@@ -148,6 +150,7 @@ def _replay(env, episode: dict, featurize, data: ValueData, eid: int, margin: fl
                     data.y.append(float(-c["q"] if two else c["q"]))
                     data.w.append(float(c["visits"]))
                     data.episode.append(eid)
+                    data.child.append(True)
             ranked = sorted((c for c in search if c["action"] in feats and c["visits"] >= min_visits),
                             key=lambda c: -c["q"])
             for i, a in enumerate(ranked):
