@@ -1,4 +1,4 @@
-"""Agents: baselines, LLM policies and search (DESIGN.md section 3).
+"""Agents: baselines, LLM policies and search (docs/architecture.md, "Agents").
 
 ``make(name, **options)`` builds any of them by the names the CLI's ``--agent`` takes;
 the classes import lazily (``from palaestra.agents import MCTSAgent``) so that importing

@@ -1,4 +1,4 @@
-"""The Agent protocol and the agent registry (DESIGN.md section 3)."""
+"""The Agent protocol and the agent registry (docs/architecture.md, "Agents")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The base class every palaestra env subclasses (DESIGN.md section 2)."""
+"""The base class every palaestra env subclasses (docs/architecture.md, "The env contract")."""
 
 from __future__ import annotations
 
