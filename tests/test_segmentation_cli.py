@@ -9,3 +9,14 @@ def test_seg_eval_prints_noc_table():
     result = CliRunner().invoke(app, ["seg-eval", "--backend", "watershed", "--n", "3", "--max-clicks", "5"])
     assert result.exit_code == 0, result.output
     assert "NoC@85" in result.output and "watershed" in result.output
+    assert "cIoU@5" in result.output and "gIoU@1" in result.output and "at 160x160" in result.output
+
+
+def test_seg_eval_size_option_and_clean_errors():
+    runner = CliRunner()
+    result = runner.invoke(app, ["seg-eval", "--backend", "graphcut", "--n", "2", "--max-clicks", "3", "--size", "96x128"])
+    assert result.exit_code == 0 and "at 96x128" in result.output, result.output
+    for args, says in ((["--backend", "graphcutt"], "unknown back-end"), (["--size", "4000x4000"], "8..1000"),
+                       (["--size", "big"], "HEIGHTxWIDTH"), (["--source", "nope"], "synthetic")):
+        result = runner.invoke(app, ["seg-eval", "--n", "1", *args])
+        assert result.exit_code == 2 and says in result.output and "Traceback" not in result.output, result.output

@@ -67,8 +67,8 @@ def test_finish_ends_with_zero_reward_and_judges_success():
     assert term and not trunc and reward == 0.0 and info["success"] is False
 
 
-def test_success_terminates_when_target_reached():
-    env = gym.make(ENV, target_iou=0.5)
+def test_success_terminates_when_target_reached_only_as_an_option():
+    env = gym.make(ENV, target_iou=0.5, terminate_on_success=True)
     env.reset(seed=4)
     ious = []
     for _ in range(7):
