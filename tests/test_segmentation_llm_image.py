@@ -71,3 +71,34 @@ def test_image_helpers_round_trip_and_flatten():
     assert np.array_equal(np.asarray(decode_images(msgs)[0]), img)
     flat = text_only(msgs)
     assert flat[1]["content"] == f"look\n{PLACEHOLDER}"
+
+
+def test_local_vlm_gets_the_overlay_through_its_processor(tmp_path):
+    import torch
+
+    torch.set_num_threads(1)
+    from palaestra.agents.llm import load_lm
+    from palaestra.agents.llm.vlm import TransformersVLM, build_tiny_vlm
+
+    path = build_tiny_vlm(tmp_path / "vlm")
+    lm = load_lm(str(path))
+    assert isinstance(lm, TransformersVLM) and lm.multimodal
+    fed = []
+    real = lm._inputs
+
+    def spy(messages, suffix=""):
+        inputs = real(messages, suffix)
+        fed.append((decode_images(messages), inputs))
+        return inputs
+
+    lm._inputs = spy
+    env = gym.make("palaestra/Segmentation-v0", text=True)
+    env.reset(seed=2)
+    agent = LLMAgent(llm=lm, retries=0, max_new_tokens=4)
+    agent.reset(env)
+    agent.act(None, {})
+    images, inputs = fed[0]
+    assert len(images) == 1 and np.array_equal(np.asarray(images[0]), env.unwrapped.image())
+    assert inputs["pixel_values"].shape[0] == 1
+    image_token = lm.model.config.image_token_index
+    assert int((inputs["input_ids"] == image_token).sum()) > 0
