@@ -161,3 +161,15 @@ def test_seg_eval_lists_every_bad_sample_and_exits_2(tmp_path):
     assert "Traceback" not in result.output
     for name in names:
         assert name in result.output
+
+
+def test_backends_refuse_an_unbounded_image_before_any_work():
+    from palaestra.envs.segmentation import make_backend
+    from palaestra.envs.segmentation.sample import Click
+
+    huge = np.zeros((4000, 4000, 3), np.uint8)
+    for name in ("graphcut", "grabcut", "watershed"):
+        with pytest.raises(ValueError, match="resize it first"):
+            make_backend(name).segment(huge, [Click(10, 10, True)], None)
+    with pytest.raises(ValueError, match="outside"):
+        make_backend("graphcut").segment(np.zeros((20, 20, 3), np.uint8), [Click(25, 3, True)], None)

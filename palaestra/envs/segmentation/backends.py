@@ -84,6 +84,27 @@ def _nearer_positive(shape, clicks: Sequence[Click]) -> np.ndarray:
     return dist(True) <= dist(False)
 
 
+MAX_SIDE = 1000  # as the env's 0-999 click scale; larger images cost minutes and gigabytes per cut
+
+
+def check_inputs(image, clicks) -> tuple[np.ndarray, list[Click]]:
+    """The image as (H, W, 3) uint8 of at most ``MAX_SIDE`` a side and the clicks inside
+    it, or a ``ValueError`` that says what to change (checked before any work)."""
+    image = np.asarray(image)
+    if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+        raise ValueError(f"segment() needs an (H, W, 3) uint8 RGB image, got {image.dtype} {image.shape}")
+    h, w = image.shape[:2]
+    if max(h, w) > MAX_SIDE or min(h, w) < 2:
+        raise ValueError(f"image is {w}x{h}: back-ends take 2..{MAX_SIDE} pixels a side (a 4000x4000 graph cut takes "
+                         "minutes and gigabytes); resize it first, e.g. load_samples(..., size='native') or "
+                         "Sample.resized(working_size(sample.size))")
+    clicks = list(clicks)
+    for c in clicks:
+        if not (0 <= c.x < w and 0 <= c.y < h):
+            raise ValueError(f"click {c} lies outside the {w}x{h} image")
+    return image, clicks
+
+
 def _radius(shape, fraction: float, minimum: int = 2) -> int:
     return max(minimum, int(round(fraction * min(shape[:2]))))
 
@@ -173,8 +194,8 @@ class GraphCutBackend:
     def segment(self, image, clicks, previous_mask=None):
         import cv2
 
+        image, clicks = check_inputs(image, clicks)
         h, w = image.shape[:2]
-        clicks = list(clicks)
         if not any(c.positive for c in clicks):
             return np.zeros((h, w), bool)
         img = np.ascontiguousarray(image.astype(np.uint8))
@@ -241,8 +262,8 @@ class GrabCutBackend:
     def segment(self, image, clicks, previous_mask=None):
         import cv2
 
+        image, clicks = check_inputs(image, clicks)
         h, w = image.shape[:2]
-        clicks = list(clicks)
         if not any(c.positive for c in clicks):
             return np.zeros((h, w), bool)
         r = _radius((h, w), self.click_radius)
@@ -284,8 +305,8 @@ class WatershedBackend:
         from skimage.filters import sobel
         from skimage.segmentation import watershed
 
+        image, clicks = check_inputs(image, clicks)
         h, w = image.shape[:2]
-        clicks = list(clicks)
         if not any(c.positive for c in clicks):
             return np.zeros((h, w), bool)
         f = image.astype(np.float32) / 255.0
