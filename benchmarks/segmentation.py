@@ -110,7 +110,9 @@ def main() -> None:
     parser.add_argument("--size", default="160x160", help="HEIGHTxWIDTH for every sample, or 'native'")
     parser.add_argument("--backends", default="graphcut,grabcut,watershed")
     parser.add_argument("--sam", default=None, help="SAM checkpoint folder or cached hub id (adds the sam back-end)")
+    parser.add_argument("--sets", default="synthetic,hard,packages", help="which of synthetic, hard, packages")
     parser.add_argument("--no-packages", action="store_true")
+    parser.add_argument("--no-plots", action="store_true", help="leave docs/ alone")
     parser.add_argument("--no-global", action="store_true", help="skip the refine=global comparison")
     parser.add_argument("--out", default=str(DOCS))
     parser.add_argument("--overlay-only", action="store_true", help="only redraw docs/segmentation_overlay.png")
@@ -126,9 +128,13 @@ def main() -> None:
     backends = {b: make_backend(b) for b in names}
     if args.sam:
         backends["sam"] = make_backend("sam", model=args.sam)
-    datasets = {f"synthetic ({args.n})": load_samples("synthetic", limit=args.n, size=size),
-                f"hard ({args.n})": load_samples("synthetic-hard", limit=args.n, size=size)}
-    if not args.no_packages:
+    sets = set(args.sets.split(","))
+    datasets = {}
+    if "synthetic" in sets:
+        datasets[f"synthetic ({args.n})"] = load_samples("synthetic", limit=args.n, size=size)
+    if "hard" in sets:
+        datasets[f"hard ({args.n})"] = load_samples("synthetic-hard", limit=args.n, size=size)
+    if "packages" in sets and not args.no_packages:
         pkg = load_samples("packages", size=size)
         datasets[f"packages ({len(pkg)})"] = pkg
         missing = [p for p in ("stardist", "imgaug") if not package_available(p)]
@@ -192,6 +198,8 @@ def main() -> None:
                 console.print(f"{name} NoC@85 on packages by source: "
                               + ", ".join(f"{k} {np.mean(v):.2f} (n={len(v)})" for k, v in sorted(by.items())))
 
+    if args.no_plots:
+        return
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     curves = {d: {name: results[(d, name)].curve() for name in backends} for d in datasets}
