@@ -29,7 +29,7 @@ from rich.table import Table
 
 from palaestra.envs.segmentation import load_samples, make_backend
 from palaestra.envs.segmentation.metrics import EvalResult, noc, run_clicks
-from palaestra.envs.segmentation.sample import parse_size
+from palaestra.envs.segmentation.sample import DEFAULT_IMAGE_SIZE, parse_size
 from palaestra.envs.segmentation.sources import package_available
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
@@ -107,7 +107,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n", type=int, default=100, help="synthetic and hard synthetic test scenes (seeded)")
     parser.add_argument("--max-clicks", type=int, default=20)
-    parser.add_argument("--size", default="160x160", help="HEIGHTxWIDTH for every sample, or 'native'")
+    parser.add_argument("--size", default=f"{DEFAULT_IMAGE_SIZE[0]}x{DEFAULT_IMAGE_SIZE[1]}", help="HEIGHTxWIDTH for every sample, or 'native'")
     parser.add_argument("--backends", default="graphcut,grabcut,watershed")
     parser.add_argument("--sam", default=None, help="SAM checkpoint folder or cached hub id (adds the sam back-end)")
     parser.add_argument("--sets", default="synthetic,hard,packages", help="which of synthetic, hard, packages")

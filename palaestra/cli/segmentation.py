@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import typer
 
+from palaestra.envs.segmentation.sample import DEFAULT_IMAGE_SIZE
+
+DEFAULT_SIZE = f"{DEFAULT_IMAGE_SIZE[0]}x{DEFAULT_IMAGE_SIZE[1]}"  # the env's default image_size
 SOURCES = "synthetic, synthetic-hard, skimage, stardist, imgaug, packages, folder:PATH, coco:FILE.json"
 
 
@@ -15,7 +18,7 @@ def register(app: typer.Typer) -> None:
         n: int = typer.Option(50, min=1, max=100_000, help="At most this many samples (synthetic: the first n test scenes)."),
         max_clicks: int = typer.Option(20, min=1, max=100, help="Clicks per sample (20 in the NoC protocol)."),
         size: str = typer.Option(
-            "160x160",
+            DEFAULT_SIZE,
             help="Resolution every sample is resized to: HEIGHTxWIDTH (the env's default image_size, so figures "
                  "match the env), or 'native' (each image's own size, scaled down to at most 1000 a side).",
         ),
