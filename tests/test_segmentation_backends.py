@@ -161,8 +161,10 @@ def test_more_clicks_do_not_lower_mean_iou_on_package_images():
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["graphcut", "grabcut"])
 def test_no_correct_oracle_click_lowers_iou_by_more_than_005(name):
-    for source, n in (("synthetic", 100), ("packages", None)):
-        result = evaluate(name, load_samples(source, limit=n), max_clicks=20)
+    from palaestra.envs.segmentation.sample import DEFAULT_IMAGE_SIZE
+
+    for source, n in (("synthetic", 100), ("packages", None)):  # at the shared default size (native: see README)
+        result = evaluate(name, load_samples(source, limit=n, size=DEFAULT_IMAGE_SIZE), max_clicks=20)
         assert result.drops(0.05) == [], (source, result.drops(0.05))
 
 
