@@ -67,8 +67,8 @@ def test_finish_ends_with_zero_reward_and_judges_success():
     assert term and not trunc and reward == 0.0 and info["success"] is False
 
 
-def test_success_terminates_when_target_reached():
-    env = gym.make(ENV, target_iou=0.5)
+def test_success_terminates_when_target_reached_only_as_an_option():
+    env = gym.make(ENV, target_iou=0.5, terminate_on_success=True)
     env.reset(seed=4)
     ious = []
     for _ in range(7):
@@ -134,3 +134,65 @@ def test_random_agent_uses_sample_action():
     env = gym.make(ENV, text=True)
     result = run_episode(env, make_agent("random", seed=0), seed=0)
     assert result.steps >= 1 and result.invalid_actions == 0
+
+
+# ---- issue 22: SegAgent's protocol ------------------------------------------------------
+def test_the_agent_decides_when_to_finish_by_default():
+    env = gym.make(ENV, max_clicks=7)
+    env.reset(seed=4)
+    base = env.unwrapped
+    for _ in range(7):
+        action = base.oracle_action(finish_at_target=False)
+        if action[2] == 2:
+            break
+        *_, term, trunc, info = env.step(action)
+        if info["iou"] >= base.target_iou:
+            break
+    assert info["iou"] >= 0.85 and not term and not trunc and "success" not in info  # no hidden stop
+    *_, term, trunc, info = env.step(base.parse_action("Finish"))
+    assert term and info["success"]
+
+
+def test_segagent_preset_reads_row_column():
+    env = gym.make(ENV, preset="segagent", image_size=(100, 200)).unwrapped
+    assert env.coords == "segagent" and env.max_clicks == 7 and not env.terminate_on_success
+    assert env.parse_action("Positive point: (100, 900)").tolist() == [900, 100, 1]
+    with pytest.raises(ValueError, match="segagent"):
+        gym.make(ENV, preset="sam")
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Positive point: [900, 100]", [900, 100, 1]),
+    ("<answer>Negative point: (5, 6)</answer>", [5, 6, 0]),
+    ("<answer> Positive point: [1, 2] </answer>", [1, 2, 1]),
+    ("Action: Positive point: (7, 8)", [7, 8, 1]),
+    ("positive click (9, 10)", [9, 10, 1]),
+    ("Positive: [11, 12]", [11, 12, 1]),
+    ("`Negative point: 13, 14`", [13, 14, 0]),
+    ("<answer>Finish</answer>", [0, 0, 2]),
+    ("**Finish**", [0, 0, 2]),
+])
+def test_parser_takes_what_vlms_emit(text, expected):
+    env = gym.make(ENV).unwrapped
+    assert env.parse_action(text).tolist() == expected
+
+
+@pytest.mark.parametrize("text", [
+    "Positive point: [900, 100], Negative point: [1, 2]", "<answer>Positive point: (1, 2)", "[500, 500]",
+    "Positive point: (0.5, 0.3)", "I think Positive point: (1, 2)", "Positive point: (1, 2, 3)",
+    "Positive point: (99999999999999999999, 1)", "<answer><answer>x</answer></answer>", "Finish " * 500,
+    "Positive point: (" + "1" * 5000 + ", 2)",
+])
+def test_parser_still_refuses_garbage(text):
+    env = gym.make(ENV).unwrapped
+    with pytest.raises(InvalidAction):
+        env.parse_action(text)
+
+
+def test_native_view_carries_the_overlay():
+    env = gym.make(ENV)
+    _, info = env.reset(seed=1)
+    assert info["image"].shape == (160, 160, 3) and info["image"].dtype == np.uint8
+    _, _, _, _, info = env.step(env.unwrapped.oracle_action())
+    assert np.array_equal(info["image"], env.unwrapped.image())
+    assert env.unwrapped.reward_access == "hidden"

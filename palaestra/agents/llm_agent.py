@@ -23,14 +23,17 @@ class LLMAgent:
 
     Options: ``model``/``llm`` (a LanguageModel or a spec for ``load_lm``: a folder, a
     hub id, ``tiny``, ``http://HOST/v1#MODEL``), ``temperature``, ``max_new_tokens``,
-    ``retries``, ``history``, ``fallback``, ``seed``.
+    ``retries``, ``history``, ``fallback``, ``seed``, ``images`` (None = send the env's
+    ``image()`` when the model is multimodal, e.g. ``multimodal=True`` for a server;
+    False = never).
     """
 
     name = "llm"
     prefers_text = True  # the CLI gives it the language view by default
 
     def __init__(self, model=None, llm=None, temperature: float = 0.7, max_new_tokens: int = 48, retries: int = 2,
-                 history: int = 4, fallback: str | None = None, seed: int | None = 0, **lm_options):
+                 history: int = 4, fallback: str | None = None, seed: int | None = 0, images: bool | None = None,
+                 **lm_options):
         from .llm import load_lm
 
         self.llm = load_lm(llm if llm is not None else model, **lm_options)
@@ -39,6 +42,7 @@ class LLMAgent:
         if fallback not in (None, "random", "reply", "raise"):
             raise ValueError(f"fallback={fallback!r}: use 'random', 'reply' or 'raise'.")
         self.fallback = fallback
+        self.images = images
         self.seed = seed
         self.rng = random.Random(seed)
         self.env = None
@@ -56,10 +60,21 @@ class LLMAgent:
         self.text = text_view(env)
         self.history = []
 
+    def _attach_image(self, messages):
+        """The env's current image (the segmentation overlay, a screenshot) on the last user
+        message, when the model reads images."""
+        from .llm.images import multimodal, with_images
+
+        image = getattr(self.base, "image", None)
+        if self.images is False or not callable(image) or not (self.images or multimodal(self.llm)):
+            return messages
+        return with_images(messages, [image()])
+
     def act(self, observation, info):
         if self.env is None:
             raise RuntimeError("call agent.reset(env) before act(); run_episode does it for you.")
         messages = state_messages(self.base, self.history, history_len=self.history_len)
+        messages = self._attach_image(messages)
         reply = ""
         for attempt in range(self.retries + 1):
             reply = self.llm.generate([messages], n=1, temperature=self.temperature,

@@ -28,7 +28,9 @@ def load_lm(spec, **options) -> LanguageModel:
     """A back-end from a spec: an object with ``generate`` (returned as is), ``"tiny"``
     (the offline tiny model, built once into the cache), ``"http(s)://HOST/v1#MODEL"``
     or ``"openai:MODEL"`` (an OpenAI-compatible server; base URL from ``base_url=`` or
-    ``OPENAI_BASE_URL``), else a local folder or Hugging Face hub id for transformers."""
+    ``OPENAI_BASE_URL``), else a local folder or Hugging Face hub id for transformers
+    (a vision-language folder, or ``multimodal=True``, loads :class:`.vlm.TransformersVLM`,
+    which reads the images in messages)."""
     import os
 
     if spec is None:
@@ -56,6 +58,12 @@ def load_lm(spec, **options) -> LanguageModel:
 
         base = options.pop("base_url", None) or os.environ.get("OPENAI_BASE_URL", "https://api.openai.com/v1")
         return OpenAICompatibleLM(base, spec.split(":", 1)[1], **options)
+    from .vlm import is_vlm_folder
+
+    if options.get("multimodal") or is_vlm_folder(spec):  # a vision-language model: images go to its processor
+        from .vlm import TransformersVLM
+
+        return TransformersVLM(spec, **options)
     from .transformers_lm import TransformersLM
 
     return TransformersLM(spec, **options)

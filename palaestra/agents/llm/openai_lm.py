@@ -9,6 +9,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+from .images import text_only
 from .prompts import plain_prompt
 
 _RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
@@ -31,11 +32,15 @@ class OpenAICompatibleLM:
     ``score`` needs the legacy ``/completions`` endpoint with ``echo`` and ``logprobs``
     (vLLM has it): the prompt is rendered in a plain "Role: text" format unless
     ``score_template`` (a callable messages -> text) is given.
+
+    ``multimodal=True`` says the served model reads images: messages whose content is a
+    list of parts (``image_url`` parts with base64 PNG data URLs, see :mod:`.images`)
+    go to the server as they are. Otherwise image parts are replaced by a placeholder.
     """
 
     def __init__(self, base_url: str, model: str, api_key: str | None = None, timeout: float = 60.0,
                  max_retries: int = 4, concurrency: int = 8, backoff: float = 0.5, score_template=None,
-                 extra_body: dict | None = None, **_ignored):
+                 extra_body: dict | None = None, multimodal: bool = False, **_ignored):
         import httpx
 
         self.base_url = base_url.rstrip("/")
@@ -54,6 +59,7 @@ class OpenAICompatibleLM:
         self._pool = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="palaestra-lm")
         self.score_template = score_template or plain_prompt
         self.extra_body = dict(extra_body or {})
+        self.multimodal = bool(multimodal)
         self.usage = {"prompt_tokens": 0, "completion_tokens": 0}
         self.retries = 0  # requests retried, for reports
 
@@ -106,6 +112,8 @@ class OpenAICompatibleLM:
 
     # ---- LanguageModel -----------------------------------------------------------
     def _chat(self, messages, n, temperature, max_new_tokens, seed) -> list[str]:
+        if not self.multimodal:
+            messages = text_only(messages)
         texts: list[str] = []
         asks = 0
         while len(texts) < n:
@@ -131,7 +139,7 @@ class OpenAICompatibleLM:
         return [f.result() for f in futures]
 
     def _score_one(self, messages, completion) -> float:
-        prefix = self.score_template(messages)
+        prefix = self.score_template(text_only(messages))
         if not prefix.endswith((" ", "\n")):
             prefix += " "
         body = {"model": self.model, "prompt": prefix + completion, "echo": True, "logprobs": 1, "max_tokens": 1,

@@ -93,6 +93,9 @@ class TransformersLM:
 
     # ---- prompts ----------------------------------------------------------------
     def format(self, messages: list[dict]) -> str:
+        from .images import text_only
+
+        messages = text_only(messages)  # a causal LM reads no images: they become a placeholder
         if getattr(self.tokenizer, "chat_template", None):
             return self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
         return plain_prompt(messages)

@@ -84,6 +84,27 @@ def _nearer_positive(shape, clicks: Sequence[Click]) -> np.ndarray:
     return dist(True) <= dist(False)
 
 
+MAX_SIDE = 1000  # as the env's 0-999 click scale; larger images cost minutes and gigabytes per cut
+
+
+def check_inputs(image, clicks) -> tuple[np.ndarray, list[Click]]:
+    """The image as (H, W, 3) uint8 of at most ``MAX_SIDE`` a side and the clicks inside
+    it, or a ``ValueError`` that says what to change (checked before any work)."""
+    image = np.asarray(image)
+    if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+        raise ValueError(f"segment() needs an (H, W, 3) uint8 RGB image, got {image.dtype} {image.shape}")
+    h, w = image.shape[:2]
+    if max(h, w) > MAX_SIDE or min(h, w) < 2:
+        raise ValueError(f"image is {w}x{h}: back-ends take 2..{MAX_SIDE} pixels a side (a 4000x4000 graph cut takes "
+                         "minutes and gigabytes); resize it first, e.g. load_samples(..., size='native') or "
+                         "Sample.resized(working_size(sample.size))")
+    clicks = list(clicks)
+    for c in clicks:
+        if not (0 <= c.x < w and 0 <= c.y < h):
+            raise ValueError(f"click {c} lies outside the {w}x{h} image")
+    return image, clicks
+
+
 def _radius(shape, fraction: float, minimum: int = 2) -> int:
     return max(minimum, int(round(fraction * min(shape[:2]))))
 
@@ -173,8 +194,8 @@ class GraphCutBackend:
     def segment(self, image, clicks, previous_mask=None):
         import cv2
 
+        image, clicks = check_inputs(image, clicks)
         h, w = image.shape[:2]
-        clicks = list(clicks)
         if not any(c.positive for c in clicks):
             return np.zeros((h, w), bool)
         img = np.ascontiguousarray(image.astype(np.uint8))
@@ -241,8 +262,8 @@ class GrabCutBackend:
     def segment(self, image, clicks, previous_mask=None):
         import cv2
 
+        image, clicks = check_inputs(image, clicks)
         h, w = image.shape[:2]
-        clicks = list(clicks)
         if not any(c.positive for c in clicks):
             return np.zeros((h, w), bool)
         r = _radius((h, w), self.click_radius)
@@ -284,8 +305,8 @@ class WatershedBackend:
         from skimage.filters import sobel
         from skimage.segmentation import watershed
 
+        image, clicks = check_inputs(image, clicks)
         h, w = image.shape[:2]
-        clicks = list(clicks)
         if not any(c.positive for c in clicks):
             return np.zeros((h, w), bool)
         f = image.astype(np.float32) / 255.0
@@ -301,6 +322,72 @@ class WatershedBackend:
         return labels == 2
 
 
+class LocalRefinement:
+    """Wraps a back-end so that a click corrects the mask where it was made and nowhere else.
+
+    The first click (or any click on an empty mask) gets the back-end's mask as is.
+    Later, the back-end's new mask is taken only inside a focus disk around the newest
+    click, and only in its own direction: a positive click can only add pixels, a
+    negative click only remove them; of those changes, only the parts connected to the
+    click are kept, and outside them the previous mask stays. The focus radius is
+    ``focus`` times the click's distance to the previous mask's edge (how deep the
+    click sits in the error it corrects), at least ``min_radius`` of the shorter side,
+    and one click changes at most ``growth`` times the previous mask's area (the changed
+    pixels nearest the click are kept), so a flood into the background stays bounded.
+    This is the "refine locally around the new click" idea of FocusCut (Lin et al., CVPR
+    2022) reduced to a mask rule: it keeps a correct click from wrecking a good mask
+    (graph cut on phantom-1: a negative click took IoU 0.996 -> 0.442 without it).
+    """
+
+    def __init__(self, backend, focus: float = 2.0, min_radius: float = 0.02, growth: float = 1.0):
+        self.growth = float(growth)
+        self.inner = backend
+        self.name = getattr(backend, "name", type(backend).__name__)
+        self.focus = float(focus)
+        self.min_radius = float(min_radius)
+        if not (self.focus > 0 and 0 < self.min_radius <= 1 and self.growth > 0):
+            raise ValueError(f"focus={focus!r} and growth={growth!r} must be > 0, min_radius={min_radius!r} in (0, 1]")
+
+    def __getattr__(self, name):  # options of the wrapped back-end (e.g. .model for SAM)
+        if name == "inner":
+            raise AttributeError(name)
+        return getattr(self.inner, name)
+
+    def segment(self, image, clicks, previous_mask=None):
+        import cv2
+
+        clicks = list(clicks)
+        new = np.asarray(self.inner.segment(image, clicks, previous_mask), bool)
+        prev = None if previous_mask is None else np.asarray(previous_mask, bool)
+        if prev is None or not prev.any() or len(clicks) < 2 or prev.shape != new.shape:
+            return new
+        c = clicks[-1]
+        h, w = prev.shape
+        if prev[c.y, c.x] == c.positive:  # a click the mask already agrees with: nothing to correct
+            return prev.copy()
+        region = ~prev if c.positive else prev  # the side of the edge the click sits on
+        depth = float(cv2.distanceTransform(np.pad(region.astype(np.uint8), 1), cv2.DIST_L2, 3)[c.y + 1, c.x + 1])
+        radius = max(self.min_radius * min(h, w), self.focus * depth)
+        window = np.zeros((h, w), np.uint8)
+        cv2.circle(window, (int(c.x), int(c.y)), int(np.ceil(radius)), 1, thickness=-1)
+        window = window.astype(bool)
+        change = window & (new & ~prev if c.positive else prev & ~new)
+        change[c.y, c.x] = True
+        budget = max(self.growth * float(prev.sum()), np.pi * (self.min_radius * min(h, w)) ** 2)
+        if change.sum() > budget:  # keep the changed pixels nearest the click
+            ys, xs = np.nonzero(change)
+            d2 = (ys - c.y) ** 2 + (xs - c.x) ** 2
+            cut = np.partition(d2, int(budget) - 1)[int(budget) - 1]
+            change &= False
+            change[ys[d2 <= cut], xs[d2 <= cut]] = True
+        n, labels = cv2.connectedComponents(change.astype(np.uint8), connectivity=8)
+        change = labels == labels[c.y, c.x]
+        out = prev | change if c.positive else prev & ~change
+        for k in clicks:  # every click keeps its sign
+            out[k.y, k.x] = k.positive
+        return out
+
+
 BACKENDS = {
     "graphcut": "palaestra.envs.segmentation.backends:GraphCutBackend",
     "grabcut": "palaestra.envs.segmentation.backends:GrabCutBackend",
@@ -310,10 +397,21 @@ BACKENDS = {
 DEFAULT_BACKEND = "graphcut"
 
 
-def make_backend(spec="graphcut", **options) -> Backend:
-    """A back-end by name (``graphcut``, ``grabcut``, ``watershed``, ``sam``) or instance."""
+REFINE = ("local", "global")
+
+
+def make_backend(spec="graphcut", refine: str = "local", **options) -> Backend:
+    """A back-end by name (``graphcut``, ``grabcut``, ``watershed``, ``sam``) or instance.
+
+    ``refine="local"`` (default) wraps a named back-end in :class:`LocalRefinement` (a
+    click changes the mask only around itself, in its own direction); ``"global"`` is
+    the back-end's own mask from all clicks, which a correct click can wreck. An
+    instance is used as given.
+    """
     import importlib
 
+    if refine not in REFINE:
+        raise ValueError(f"refine={refine!r}: use 'local' (a click corrects only around itself) or 'global'")
     if not isinstance(spec, str):
         if not callable(getattr(spec, "segment", None)):
             raise ValueError(f"{spec!r} has no segment(image, clicks, previous_mask) method")
@@ -321,4 +419,5 @@ def make_backend(spec="graphcut", **options) -> Backend:
     if spec not in BACKENDS:
         raise ValueError(f"unknown segmentation back-end {spec!r}; choose one of {', '.join(BACKENDS)}")
     module, _, attr = BACKENDS[spec].partition(":")
-    return getattr(importlib.import_module(module), attr)(**options)
+    backend = getattr(importlib.import_module(module), attr)(**options)
+    return LocalRefinement(backend) if refine == "local" else backend

@@ -12,15 +12,25 @@ from palaestra.core import InvalidAction, PalaestraEnv, Task
 from .backends import DEFAULT_BACKEND, make_backend
 from .clicker import next_click
 from .render import mask_text, overlay
-from .sample import SCALE, Click, iou, to_pixel, to_scale
+from .sample import DEFAULT_IMAGE_SIZE, SCALE, Click, iou, to_pixel, to_scale
 from .sources import load_samples
 
 FINISH = 2
+MAX_ACTION_CHARS = 2000  # longer replies are refused before any regex runs
+# "Positive point: (x, y)" and the spellings VLMs emit: "[x, y]", "positive click (x, y)",
+# "Positive: [x, y]", "Positive point x, y"; one action, integer coordinates.
 _POINT = re.compile(
-    r"^\s*(positive|negative)\s+point\s*:?\s*\(\s*([+-]?\d+)\s*,\s*([+-]?\d+)\s*\)\s*\.?\s*$", re.IGNORECASE
+    r"^(positive|negative)(?:\s+(?:point|click))?\s*:?\s*"
+    r"(?:\(\s*([+-]?\d+)\s*,\s*([+-]?\d+)\s*\)|\[\s*([+-]?\d+)\s*,\s*([+-]?\d+)\s*\]|([+-]?\d+)\s*,\s*([+-]?\d+))"
+    r"\s*\.?$",
+    re.IGNORECASE,
 )
-_FINISH = re.compile(r"^\s*finish\s*\.?\s*$", re.IGNORECASE)
-_SYNTHETIC_ID = re.compile(r"^synthetic:(\d+)$")
+_FINISH = re.compile(r"^finish(?:ed)?\s*[.!]?$", re.IGNORECASE)
+# wrappers VLMs put around the action: <answer>...</answer>, <action>...</action>,
+# "Action: ...", backticks, quotes, a bold "**...**"
+_TAGS = re.compile(r"^<(answer|action)>\s*(.*?)\s*</\1>$", re.IGNORECASE | re.DOTALL)
+_PREFIX = re.compile(r"^(?:final\s+)?(?:action|answer)\s*[:=]\s*", re.IGNORECASE)
+_SYNTHETIC_ID = re.compile(r"^(synthetic|synthetic-hard):(\d{1,9})$")
 
 
 class SegmentationEnv(PalaestraEnv):
@@ -34,7 +44,8 @@ class SegmentationEnv(PalaestraEnv):
     when the clicks run out. Samples come from a seeded synthetic scene generator, the
     images shipped in scikit-image (and optionally stardist/imgaug), a folder of
     image + mask PNGs, or COCO-style JSON (see ``sources.py``). Every sample is resized
-    to ``image_size``.
+    to ``image_size`` (default :data:`~.sample.DEFAULT_IMAGE_SIZE`, the same size
+    ``palaestra seg-eval`` and ``benchmarks/segmentation.py`` use, so figures agree).
 
     ## Action Space
     ``MultiDiscrete([1000, 1000, 3])``: ``(x, y, kind)`` with ``x`` the column (0 =
@@ -42,44 +53,57 @@ class SegmentationEnv(PalaestraEnv):
     0-999 scale, and ``kind`` 1 = positive click, 0 = negative click, 2 = finish
     (coordinates ignored; canonically ``(0, 0, 2)``). The native order is always
     ``(x, y)``. Text actions: ``Positive point: (x, y)``, ``Negative point: (x, y)``,
-    ``Finish``; with ``coords="segagent"`` the text pair is ``(row, column)`` = ``(y, x)``,
-    as SegAgent's own code reads it.
+    ``Finish``; with ``coords="segagent"`` (or ``preset="segagent"``) the text pair is
+    ``(row, column)`` = ``(y, x)``, as SegAgent's own code reads it: run a SegAgent
+    checkpoint with ``preset="segagent"`` or it clicks transposed points. The parser also
+    takes the forms VLMs emit: ``[x, y]`` brackets, ``Positive click (x, y)``,
+    ``Positive: [x, y]``, and the action inside ``<answer>...</answer>``,
+    ``<action>...</action>`` or after ``Action:``; it refuses anything else (two actions,
+    fractions, words around the action).
 
     ## Observation Space
     ``Dict(image=Box(0, 255, (H, W, 3), uint8), mask=Box(0, 1, (H, W), uint8),
     clicks=Box(-1, 999, (max_clicks, 3), int32))``; ``clicks`` rows are ``(x, y,
     positive)`` on the 0-999 scale, unused rows are -1. The text view shows the
-    description, the clicks so far and a coarse text rendering of the mask;
-    ``info["image"]`` (and ``env.unwrapped.image()``) is the overlay: the mask in
-    semi-transparent green, positive clicks as green dots, negative as red.
+    description, the clicks so far and a coarse text rendering of the mask. In both
+    views ``info["image"]`` (and ``env.unwrapped.image()``) is the overlay, (H, W, 3)
+    uint8: the mask in semi-transparent green, positive clicks as green dots, negative
+    as red. ``LLMAgent`` sends it to multimodal models.
 
     ## Rewards
     The IoU gain of each click (IoU after minus IoU before); ``Finish`` gives 0. The
     return of an episode is the final IoU.
 
     ## Episode End
-    Terminated when the IoU reaches ``target_iou`` (if ``terminate_on_success``) or on
-    ``Finish``; truncated after ``max_clicks`` clicks. ``info["success"]`` is
-    ``IoU >= target_iou``.
+    As in SegAgent, finishing is the agent's decision: terminated on ``Finish``,
+    truncated after ``max_clicks`` clicks. ``terminate_on_success=True`` (an option for
+    curricula, not SegAgent's protocol) also terminates as soon as the hidden IoU
+    reaches ``target_iou``. ``info["success"]`` (at the end) is ``IoU >= target_iou``.
+    The reward reads the hidden ground truth (``reward_access = "hidden"``).
 
     ## Arguments
-    - ``source``: "synthetic" (default), "skimage", "stardist", "imgaug", "packages",
+    - ``source``: "synthetic" (default), "synthetic-hard", "skimage", "stardist", "imgaug", "packages",
       "folder:PATH", "coco:FILE.json"; ``split`` "train"/"test" (synthetic);
       ``num_samples`` limits the set; ``source_options`` go to the loader.
     - ``backend``: "graphcut" (default), "grabcut", "watershed", "sam", or an object with
       ``segment(image, clicks, previous_mask)``; ``backend_options`` go to it.
     - ``target_iou`` (0.85), ``max_clicks`` (7 as SegAgent; 20 for the NoC protocol),
-      ``terminate_on_success`` (True).
+      ``terminate_on_success`` (False: the agent decides when to finish).
     - ``coords``: "xy" (default: ``(x, y)`` = (column, row)) or "segagent" (``(row, column)``).
-    - ``image_size``: (height, width) every sample is resized to, at most 1000 each
-      (default (160, 160)).
+    - ``preset``: ``"segagent"`` = SegAgent's conventions: ``coords="segagent"`` (the
+      other defaults already follow it: 7 clicks, target 0.85, the agent finishes).
+    - ``image_size``: (height, width) every sample is resized to, 8..1000 each (default
+      :data:`~.sample.DEFAULT_IMAGE_SIZE`); results depend on it, so every table states it.
     - ``render_mode``: "ansi" (text) or "rgb_array" (the overlay).
 
     ## Version History
-    - v0: first version.
+    - v0: first version; later in v0: ``terminate_on_success`` defaults to False,
+      ``info["image"]`` in the native view, default ``image_size`` shared with seg-eval.
     """
 
     metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 2}
+    #: the reward reads the ground-truth mask, which the agent never sees
+    reward_access = "hidden"
 
     def __init__(
         self,
@@ -89,18 +113,23 @@ class SegmentationEnv(PalaestraEnv):
         backend_options: dict | None = None,
         target_iou: float = 0.85,
         max_clicks: int = 7,
-        terminate_on_success: bool = True,
-        coords: str = "xy",
-        image_size: tuple[int, int] = (160, 160),
+        terminate_on_success: bool = False,
+        coords: str | None = None,
+        image_size: tuple[int, int] | None = None,
+        preset: str | None = None,
         num_samples: int | None = None,
         source_options: dict | None = None,
         text_grid: int = 20,
         render_mode: str | None = None,
     ):
         super().__init__(render_mode=render_mode)
+        if preset not in (None, "segagent"):
+            raise ValueError(f"preset={preset!r}: the only preset is 'segagent' ((row, column) coordinates)")
+        if coords is None:
+            coords = "segagent" if preset == "segagent" else "xy"
         if coords not in ("xy", "segagent"):
             raise ValueError(f"coords={coords!r}: use 'xy' ((x, y) = (column, row)) or 'segagent' ((row, column))")
-        h, w = (int(v) for v in image_size)
+        h, w = (int(v) for v in (DEFAULT_IMAGE_SIZE if image_size is None else image_size))
         if not (8 <= h <= SCALE and 8 <= w <= SCALE):
             raise ValueError(f"image_size={image_size!r}: both sides must lie in 8..{SCALE} pixels")
         if not 0 < target_iou <= 1:
@@ -109,6 +138,7 @@ class SegmentationEnv(PalaestraEnv):
             raise ValueError(f"max_clicks={max_clicks!r} must be at least 1")
         self.source, self.split = source, split
         self.coords = coords
+        self.preset = preset
         self.target_iou = float(target_iou)
         self.max_clicks = int(max_clicks)
         self.terminate_on_success = bool(terminate_on_success)
@@ -156,9 +186,10 @@ class SegmentationEnv(PalaestraEnv):
             "You are annotating an object in an image with an interactive segmentation tool. "
             "Each turn, click one point: a positive point on a part of the object the mask misses, or "
             "a negative point on a part outside the object that the mask wrongly covers. The tool "
-            "recomputes the mask from all your clicks. The current mask is shown in semi-transparent "
-            "green (and as a text grid: '#' inside, '+' partly, '.' outside); your positive clicks "
-            "are green dots, negative ones red dots.\n"
+            "recomputes the mask around your newest click. The text below renders the current mask as a "
+            "grid ('#' inside, '+' partly, '.' outside). If you are also shown the image, the mask is "
+            "drawn on it in semi-transparent green, your positive clicks as green dots and negative ones "
+            "as red dots.\n"
             f"{order} Both run from 0 to 999 whatever the image size.\n"
             f"Answer with exactly one action:\n  Positive point: {self._pair()}\n  Negative point: "
             f"{self._pair()}\n  Finish\n"
@@ -173,12 +204,33 @@ class SegmentationEnv(PalaestraEnv):
         a, b = (x, y) if self.coords == "xy" else (y, x)
         return f"{'Positive' if kind == 1 else 'Negative'} point: ({a}, {b})"
 
+    @staticmethod
+    def _unwrap(text: str) -> str:
+        """The action inside the wrappers VLMs put around it (tags, "Action:", quotes)."""
+        s = text.strip()
+        for _ in range(4):
+            before = s
+            m = _TAGS.match(s)
+            if m:
+                s = m.group(2).strip()
+            s = _PREFIX.sub("", s, count=1).strip()
+            s = s.strip("`\"'*").strip()
+            if s == before:
+                break
+        return s
+
     def parse_action(self, text: str):
         if not isinstance(text, str):
             raise InvalidAction(f"expected text, got {type(text).__name__}")
-        if _FINISH.match(text):
+        if len(text) > MAX_ACTION_CHARS:
+            raise InvalidAction(
+                f"the action is {len(text)} characters long (at most {MAX_ACTION_CHARS}); write one action such as "
+                f"'Positive point: {self._pair()}' or 'Finish'."
+            )
+        body = self._unwrap(text)
+        if _FINISH.match(body):
             return np.array([0, 0, FINISH], dtype=np.int64)
-        m = _POINT.match(text)
+        m = _POINT.match(body)
         if not m:
             shown = text if len(text) <= 60 else text[:57] + "..."
             raise InvalidAction(
@@ -187,7 +239,10 @@ class SegmentationEnv(PalaestraEnv):
                 f"e.g. 'Positive point: (500, 250)'.",
                 allowed=[f"Positive point: {self._pair()}", f"Negative point: {self._pair()}", "Finish"],
             )
-        a, b = int(m.group(2)), int(m.group(3))
+        nums = [g for g in m.groups()[1:] if g is not None]
+        if any(len(g.lstrip("+-")) > 6 for g in nums):
+            raise InvalidAction(f"coordinates of {self._pair()} must be integers from 0 to {SCALE - 1}.")
+        a, b = int(nums[0]), int(nums[1])
         if not (0 <= a < SCALE and 0 <= b < SCALE):
             raise InvalidAction(
                 f"point ({a}, {b}) is off the image: both coordinates of {self._pair()} must be integers from 0 "
@@ -225,10 +280,11 @@ class SegmentationEnv(PalaestraEnv):
             return self.samples[self.samples.index(task_id)]
         except KeyError:
             m = _SYNTHETIC_ID.match(str(task_id))
-            if self.source == "synthetic" and m:
-                from .synthetic import synthetic_scene
+            if m and self.source == m.group(1):
+                from .synthetic import hard_scene, synthetic_scene
 
-                return synthetic_scene(int(m.group(1)), self._size)
+                scene = synthetic_scene if m.group(1) == "synthetic" else hard_scene
+                return scene(int(m.group(2)), self._size)
             raise InvalidAction(
                 f"unknown task {task_id!r} for source {self.source!r}; ids look like {self.samples.ids[0]!r}"
             ) from None
@@ -262,7 +318,7 @@ class SegmentationEnv(PalaestraEnv):
         return Task(
             id=sample.id,
             goal=f"Segment {sample.description} (IoU >= {self.target_iou:.2f} within {self.max_clicks} clicks).",
-            split=self.split if self.source == "synthetic" else "test",
+            split=self.split if self.source in ("synthetic", "synthetic-hard") else "test",
             data={"description": sample.description, "target_iou": self.target_iou},
             validator=validate,
             oracle=solve,
@@ -323,7 +379,7 @@ class SegmentationEnv(PalaestraEnv):
 
     def _info(self) -> dict:
         info = {"task_id": self.sample.id, "iou": self._iou, "clicks": len(self._clicks),
-                "description": self.sample.description}
+                "description": self.sample.description, "image": self.image()}
         if self._ended:
             info["success"] = bool(self._iou >= self.target_iou)
         return info

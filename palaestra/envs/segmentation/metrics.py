@@ -1,7 +1,10 @@
 """The field's interactive-segmentation metrics with the RITM oracle clicker.
 
 NoC@t: the number of the first click whose mask reaches IoU >= t, ``max_clicks`` when
-none does (that sample also counts as a failure at t). mIoU@k: mean IoU after k clicks.
+none does (that sample also counts as a failure at t). gIoU@k (= mIoU@k): the mean of
+the per-sample IoUs after k clicks; cIoU@k: the cumulative IoU, total intersection over
+total union after k clicks (large objects weigh more), as referring-segmentation papers
+(and SegAgent) report them.
 As in RITM's protocol a sample stops once it reaches the highest threshold and has
 had ``min_clicks`` clicks; its IoU curve is carried forward from there.
 """
@@ -32,6 +35,23 @@ class SampleResult:
     ious: list[float]  # IoU after click 1..max_clicks (carried forward after a stop)
     calls: int
     seconds: float
+    inters: list[int] = field(default_factory=list)  # intersection pixels after click 1..max_clicks
+    unions: list[int] = field(default_factory=list)  # union pixels after click 1..max_clicks
+
+
+def ciou_giou(pairs) -> tuple[float, float]:
+    """(cIoU, gIoU) of ``(prediction, ground truth)`` mask pairs: total intersection over
+    total union, and the mean of the per-pair IoUs."""
+    inter = union = 0
+    ious = []
+    for pred, gt in pairs:
+        pred, gt = np.asarray(pred, bool), np.asarray(gt, bool)
+        i, u = int((pred & gt).sum()), int((pred | gt).sum())
+        inter, union = inter + i, union + u
+        ious.append(i / u if u else 1.0)
+    if not ious:
+        raise ValueError("ciou_giou needs at least one (prediction, ground truth) pair")
+    return (inter / union if union else 1.0), float(np.mean(ious))
 
 
 @dataclass
@@ -40,6 +60,27 @@ class EvalResult:
     thresholds: tuple[float, ...]
     max_clicks: int
     samples: list[SampleResult] = field(default_factory=list)
+    size: str = ""  # the resolution the samples were evaluated at, for tables
+
+    def giou(self, clicks: int) -> float:
+        """gIoU after ``clicks`` clicks: the mean per-sample IoU (= mIoU@k)."""
+        return self.miou(clicks)
+
+    def ciou(self, clicks: int) -> float:
+        """cIoU after ``clicks`` clicks: total intersection over total union."""
+        inter = sum(s.inters[clicks - 1] for s in self.samples)
+        union = sum(s.unions[clicks - 1] for s in self.samples)
+        return float(inter / union) if union else 1.0
+
+    def drops(self, limit: float = 0.05) -> list[tuple[str, int, float]]:
+        """(sample id, click, IoU change) for every oracle click that lowered IoU by more
+        than ``limit``: a correct click should not make the mask worse."""
+        out = []
+        for s in self.samples:
+            for k in range(1, len(s.ious)):
+                if s.ious[k] < s.ious[k - 1] - limit:
+                    out.append((s.id, k + 1, s.ious[k] - s.ious[k - 1]))
+        return out
 
     def noc(self, threshold: float) -> float:
         return float(np.mean([noc(s.ious, threshold, self.max_clicks) for s in self.samples]))
@@ -72,6 +113,11 @@ class EvalResult:
         for k in (1, 3, 5):
             if k <= self.max_clicks:
                 out[f"mIoU@{k}"] = round(self.miou(k), 4)
+                out[f"gIoU@{k}"] = round(self.giou(k), 4)
+                out[f"cIoU@{k}"] = round(self.ciou(k), 4)
+        out["drops>0.05"] = len(self.drops(0.05))
+        if self.size:
+            out["size"] = self.size
         out["ms_per_call"] = round(self.ms_per_call, 2)
         return out
 
@@ -80,23 +126,34 @@ def run_clicks(backend, sample: Sample, max_clicks: int = 20, stop_at: float | N
                min_clicks: int = 1) -> SampleResult:
     """Oracle clicks on one sample: the IoU after each of ``max_clicks`` clicks."""
     clicker = RITMClicker(sample.mask)
-    mask = np.zeros(sample.mask.shape, bool)
+    gt = np.asarray(sample.mask, bool)
+    mask = np.zeros(gt.shape, bool)
     ious: list[float] = []
+    inters: list[int] = []
+    unions: list[int] = []
     seconds, calls = 0.0, 0
+
+    def carry(times):
+        ious.extend([ious[-1] if ious else 1.0] * times)
+        inters.extend([inters[-1] if inters else int(gt.sum())] * times)
+        unions.extend([unions[-1] if unions else int(gt.sum())] * times)
+
     for k in range(max_clicks):
         click = clicker(mask)
         if click is None:  # perfect already
-            ious.extend([ious[-1] if ious else 1.0] * (max_clicks - k))
+            carry(max_clicks - k)
             break
-        start = time.perf_counter()
+        start = time.process_time()
         mask = np.asarray(backend.segment(sample.image, clicker.clicks, mask), bool)
-        seconds += time.perf_counter() - start
+        seconds += time.process_time() - start
         calls += 1
-        ious.append(iou(mask, sample.mask))
+        inters.append(int((mask & gt).sum()))
+        unions.append(int((mask | gt).sum()))
+        ious.append(iou(mask, gt))
         if stop_at is not None and ious[-1] >= stop_at and k + 1 >= min_clicks:
-            ious.extend([ious[-1]] * (max_clicks - k - 1))
+            carry(max_clicks - k - 1)
             break
-    return SampleResult(sample.id, ious, calls, seconds)
+    return SampleResult(sample.id, ious, calls, seconds, inters, unions)
 
 
 def evaluate(
@@ -106,6 +163,8 @@ def evaluate(
     thresholds: tuple[float, ...] = (0.85, 0.90),
     min_clicks: int = 5,
     progress: bool = False,
+    size: str = "",
+    refine: str = "local",
     **backend_options,
 ) -> EvalResult:
     """NoC@t, failures, mIoU@1/3/5 and ms per call of ``backend`` on ``samples``.
@@ -116,11 +175,11 @@ def evaluate(
     from .backends import make_backend
     from .sources import load_samples
 
-    be = make_backend(backend, **backend_options)
+    be = make_backend(backend, refine=refine, **backend_options)
     if samples is None:
         samples = load_samples("synthetic", split="test", limit=50)
     samples = list(samples)
-    result = EvalResult(getattr(be, "name", type(be).__name__), tuple(thresholds), max_clicks)
+    result = EvalResult(getattr(be, "name", type(be).__name__), tuple(thresholds), max_clicks, size=str(size))
     stop = max(thresholds)
     iterator = samples
     if progress:

@@ -5,6 +5,8 @@
 
 - ``"synthetic"``: the seeded scene generator (:mod:`.synthetic`); ``split="train"``
   uses seeds 0.., ``split="test"`` seeds 100000..; ``n`` scenes (default 1000).
+- ``"synthetic-hard"``: the hard scenes (thin curves, objects with holes, touching
+  objects of similar colour, low contrast; :func:`.synthetic.hard_scene`), same seeds.
 - ``"skimage"``: images that ship with scikit-image: the ``horse`` silhouette painted
   on its ``grass``/``brick``/``gravel`` textures, and the regions of the Shepp-Logan
   ``phantom``.
@@ -31,9 +33,19 @@ from typing import Callable
 
 import numpy as np
 
-from .sample import Sample
+from .sample import DEFAULT_IMAGE_SIZE, Sample, to_uint8, working_size
 
 TEST_SEED_OFFSET = 100_000
+
+
+class SampleSourceError(ValueError):
+    """A folder or annotation file has bad items; ``problems`` lists them all by name."""
+
+    def __init__(self, where: str, problems: list[str], total: int, hint: str):
+        self.problems = list(problems)
+        shown = "\n".join(f"  - {p}" for p in self.problems[:200])
+        more = f"\n  ... and {len(self.problems) - 200} more" if len(self.problems) > 200 else ""
+        super().__init__(f"{len(self.problems)} of {total} items in {where} are unusable:\n{shown}{more}\n{hint}")
 
 
 class SampleSet:
@@ -43,11 +55,12 @@ class SampleSet:
         self.name = name
         self.ids = list(ids)
         self._build = build
-        self.size = None if size is None else (int(size[0]), int(size[1]))
+        self.size = None if size is None or size == "native" else (int(size[0]), int(size[1]))
         self._cache = functools.lru_cache(maxsize=64)(self._make)
 
     def _make(self, i: int) -> Sample:
-        return self._build(i).resized(self.size)
+        sample = self._build(i)
+        return sample.resized(working_size(sample.size, self.size))
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -94,6 +107,15 @@ def synthetic_samples(split: str = "test", n: int = 1000, size=(160, 160)) -> Sa
     size = tuple(size or (160, 160))
     ids = [f"synthetic:{offset + i}" for i in range(n)]
     return SampleSet(f"synthetic-{split}", ids, lambda i: synthetic_scene(offset + i, size))
+
+
+def hard_samples(split: str = "test", n: int = 1000, size=(160, 160)) -> SampleSet:
+    from .synthetic import hard_scene
+
+    offset = TEST_SEED_OFFSET if split == "test" else 0
+    size = tuple(size or (160, 160))
+    ids = [f"synthetic-hard:{offset + i}" for i in range(n)]
+    return SampleSet(f"synthetic-hard-{split}", ids, lambda i: hard_scene(offset + i, size))
 
 
 # ---- scikit-image ---------------------------------------------------------------------
@@ -265,60 +287,207 @@ def concat(sets: list[SampleSet], name: str) -> SampleSet:
 
 # ---- user data ------------------------------------------------------------------------
 IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
+LOSSY_EXTS = (".jpg", ".jpeg")
+MAX_FILE_PIXELS = 50_000_000  # a bigger image file is refused before it is decoded
 
 
-def folder_samples(path, size=None) -> SampleSet:
+def read_image(path) -> np.ndarray:
+    """An image file as RGB uint8, whatever its depth: 16-bit and float files are scaled
+    by :func:`~.sample.to_uint8` (a 16-bit PNG is not clipped to 255), palettes and
+    alpha converted."""
+    from PIL import Image
+
+    with Image.open(path) as im:
+        w, h = im.size
+        if w * h > MAX_FILE_PIXELS:
+            raise ValueError(f"{w}x{h} pixels is more than {MAX_FILE_PIXELS:,}; scale the file down first")
+        if im.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
+            return to_uint8(np.asarray(im), "the image")
+        return np.asarray(im.convert("RGB"))
+
+
+def read_mask_values(path) -> np.ndarray:
+    """A mask file as an integer label array (palette indices kept; RGB colours packed)."""
+    from PIL import Image
+
+    with Image.open(path) as im:
+        w, h = im.size
+        if w * h > MAX_FILE_PIXELS:
+            raise ValueError(f"{w}x{h} pixels is more than {MAX_FILE_PIXELS:,}; scale the file down first")
+        if im.mode in ("RGBA", "LA", "PA"):
+            im = im.convert("RGB" if im.mode == "RGBA" else "L")
+        if im.mode == "CMYK" or im.mode == "YCbCr":
+            im = im.convert("RGB")
+        m = np.asarray(im)
+    if m.ndim == 3:
+        m = m[..., :3].astype(np.int64)
+        m = (m[..., 0] << 16) | (m[..., 1] << 8) | m[..., 2]
+    if m.dtype == bool:
+        return m.astype(np.uint8)
+    if np.issubdtype(m.dtype, np.floating):
+        if not np.isfinite(m).all():
+            raise ValueError("the mask has NaN or infinite values")
+        return (m > 0.5 * float(m.max())).astype(np.uint8) if m.max() > 0 else m.astype(np.uint8)
+    return m
+
+
+def _solid_values(m: np.ndarray, min_interior: int = 4) -> list[int]:
+    """Non-zero values that form solid regions (pixels whose 4 neighbours share the value),
+    not just thin bands: anti-aliased edges and lossy-compression noise have none."""
+    c = m[1:-1, 1:-1]
+    interior = (c == m[:-2, 1:-1]) & (c == m[2:, 1:-1]) & (c == m[1:-1, :-2]) & (c == m[1:-1, 2:])
+    values, counts = np.unique(m, return_counts=True)
+    inner_vals, inner_counts = np.unique(c[interior], return_counts=True)
+    inner = dict(zip(inner_vals.tolist(), inner_counts.tolist()))
+    out = []
+    for v, n in zip(values.tolist(), counts.tolist()):
+        k = inner.get(v, 0)
+        if v != 0 and k >= min(min_interior, n) and k >= 0.1 * n:
+            out.append(int(v))
+    return out
+
+
+def interpret_mask(m: np.ndarray, lossy: bool = False, mode: str = "auto"):
+    """How a mask array reads: ``("binary", threshold)`` or ``("instances", values)``.
+
+    ``mode="binary"``: pixels above half the maximum are the object; ``"instances"``:
+    every non-zero value is one object; ``"auto"``: JPEG masks are binary (lossy
+    compression invents values); otherwise values that form solid regions are
+    counted: one such value (or several within 10% of the maximum, as a blurred
+    0/255 mask has) is a binary mask whose anti-aliased edge is cut at half the maximum;
+    several distinct ones are an instance map. Raises ``ValueError`` saying why a mask is unusable.
+    """
+    if m.size == 0 or not (m != 0).any():
+        raise ValueError("the mask is empty (no non-zero pixel)")
+    top = int(m.max())
+    if mode == "binary" or (mode == "auto" and lossy):
+        return ("binary", top / 2.0 if top > 1 else 0.5)
+    if mode == "instances":
+        return ("instances", [int(v) for v in np.unique(m) if v != 0])
+    solid = _solid_values(m)
+    if not solid:
+        raise ValueError("no value of the mask forms a solid region (only thin lines or noise); "
+                         "masks are 0 = background, non-zero = object")
+    if len(solid) == 1 or min(solid) >= 0.9 * top > 1:  # one value (or a near-white plateau): binary
+        return ("binary", top / 2.0 if top > 1 else 0.5)
+    stray = [int(v) for v in np.unique(m) if v != 0 and v not in solid]
+    if stray:
+        frac = float(np.isin(m, stray).sum()) / float((m != 0).sum())
+        raise ValueError(
+            f"the mask looks like an instance map with values {solid[:8]}{' ...' if len(solid) > 8 else ''} but "
+            f"{len(stray)} other values ({100 * frac:.1f}% of its pixels) form no region: anti-aliased or lossy "
+            "edges? Save instance maps as PNG without smoothing, or pass source_options={'mask_mode': 'binary'}"
+        )
+    return ("instances", solid)
+
+
+def folder_samples(path, size=None, mask_mode: str = "auto", unlabelled: str = "error") -> SampleSet:
     """Your own images and masks from a folder.
 
     Layout: ``images/NAME.png`` (or .jpg/...) and ``masks/NAME.png``, or side by side
     ``NAME.jpg`` + ``NAME_mask.png``. A mask's non-zero pixels are the object; a mask
-    with several distinct non-zero values is an instance map and gives one sample per
-    value (ids ``NAME#VALUE``). Descriptions come from ``descriptions.json``
-    (``{"NAME": "the red car", "NAME#2": "..."}``) or ``NAME.txt``; else "the object".
+    with several values that each form solid regions is an instance map and gives one
+    sample per value (ids ``NAME#VALUE``); an anti-aliased binary mask (0/255 with grey
+    edges) is cut at half its value, and JPEG masks are always binary (see
+    :func:`interpret_mask`; ``mask_mode`` "binary"/"instances" forces a reading).
+    Images of any depth load by :func:`read_image`. Descriptions come from
+    ``descriptions.json`` (``{"NAME": "the red car", "NAME#2": "..."}``) or ``NAME.txt``;
+    else "the object".
+
+    The whole folder is checked before anything is returned: unreadable files, a mask
+    whose size differs from its image, empty or unreadable masks, and images without a
+    mask (``unlabelled="skip"`` skips those, with a warning) are reported together, by
+    name, in one :class:`SampleSourceError`.
     """
+    if mask_mode not in ("auto", "binary", "instances"):
+        raise ValueError(f"mask_mode={mask_mode!r}: use 'auto', 'binary' or 'instances'")
+    if unlabelled not in ("error", "skip"):
+        raise ValueError(f"unlabelled={unlabelled!r}: use 'error' (report images without a mask) or 'skip'")
     from PIL import Image
 
     root = Path(path).expanduser()
     if not root.is_dir():
         raise FileNotFoundError(f"segmentation folder {str(root)!r} does not exist; give a folder with images/ and masks/")
-    pairs = []
     images_dir = root / "images" if (root / "images").is_dir() else root
     masks_dir = root / "masks" if (root / "masks").is_dir() else root
-    for img in sorted(images_dir.iterdir()):
-        if img.suffix.lower() not in IMAGE_EXTS or img.stem.endswith("_mask"):
-            continue
-        cands = [masks_dir / f"{img.stem}{e}" for e in (".png", ".tif", ".bmp")] if masks_dir != images_dir else []
+    texts = {}
+    problems: list[str] = []
+    if (root / "descriptions.json").exists():
+        try:
+            texts = json.loads((root / "descriptions.json").read_text(encoding="utf-8"))
+            if not isinstance(texts, dict):
+                raise ValueError("it is not a JSON object")
+        except (ValueError, UnicodeDecodeError) as err:
+            problems.append(f"descriptions.json: unreadable ({err}); write {{\"NAME\": \"the red car\"}}")
+            texts = {}
+    pairs, no_mask = [], []
+    images = [p for p in sorted(images_dir.iterdir()) if p.suffix.lower() in IMAGE_EXTS and not p.stem.endswith("_mask")]
+    for img in images:
+        cands = [masks_dir / f"{img.stem}{e}" for e in (".png", ".tif", ".tiff", ".bmp", ".jpg", ".jpeg")] \
+            if masks_dir != images_dir else []
         cands += [img.with_name(f"{img.stem}_mask.png")]
         mask_path = next((c for c in cands if c.exists() and c != img), None)
-        if mask_path is not None:
+        if mask_path is None:
+            no_mask.append(img)
+        else:
             pairs.append((img, mask_path))
-    if not pairs:
+    if not pairs and not no_mask:
         raise FileNotFoundError(
-            f"no image/mask pairs in {str(root)!r}: put images in images/ and masks with the same name in "
-            "masks/ (or NAME_mask.png next to NAME.jpg)"
+            f"no images in {str(root)!r}: put images ({', '.join(IMAGE_EXTS)}) in images/ and masks with the same "
+            "name in masks/ (or NAME_mask.png next to NAME.jpg)"
         )
-    texts = {}
-    if (root / "descriptions.json").exists():
-        texts = json.loads((root / "descriptions.json").read_text())
+    if no_mask and unlabelled == "error":
+        problems += [f"{img.name}: no mask (looked for masks/{img.stem}.png and {img.stem}_mask.png)" for img in no_mask]
+    elif no_mask:
+        import warnings
+
+        warnings.warn(f"{len(no_mask)} images in {root} have no mask and are skipped: "
+                      + ", ".join(i.name for i in no_mask[:20]) + (" ..." if len(no_mask) > 20 else ""), stacklevel=2)
     entries = []
     for img, mask_path in pairs:
-        values = np.unique(np.asarray(Image.open(mask_path)))
-        values = [int(v) for v in values if v != 0] if values.ndim == 1 else [1]
-        if len(values) <= 1 or (len(values) == 1 and values[0] in (1, 255)):
-            entries.append((img, mask_path, None, img.stem))
+        try:
+            with Image.open(img) as im:
+                w, h = im.size
+                if w * h > MAX_FILE_PIXELS:
+                    raise ValueError(f"{w}x{h} pixels is more than {MAX_FILE_PIXELS:,}; scale it down first")
+                im.load()  # a truncated or corrupt file fails here, not at reset
+        except Exception as err:  # noqa: BLE001 - PIL raises many types for bad files
+            problems.append(f"{img.name}: unreadable image ({type(err).__name__}: {err})")
+            continue
+        try:
+            m = read_mask_values(mask_path)
+        except Exception as err:  # noqa: BLE001
+            problems.append(f"{img.name}: unreadable mask {mask_path.name} ({type(err).__name__}: {err})")
+            continue
+        if m.shape[:2] != (h, w):
+            problems.append(f"{img.name}: mask {mask_path.name} is {m.shape[1]}x{m.shape[0]} but the image is {w}x{h} "
+                            "(width x height); masks must match their image pixel for pixel")
+            continue
+        try:
+            kind, arg = interpret_mask(m, lossy=mask_path.suffix.lower() in LOSSY_EXTS, mode=mask_mode)
+        except ValueError as err:
+            problems.append(f"{img.name}: mask {mask_path.name}: {err}")
+            continue
+        if kind == "binary":
+            entries.append((img, mask_path, ("binary", arg), img.stem))
         else:
-            entries.extend((img, mask_path, v, f"{img.stem}#{v}") for v in values)
+            entries.extend((img, mask_path, ("value", v), f"{img.stem}#{v}") for v in arg)
+    if problems:
+        raise SampleSourceError(
+            str(root), problems, len(images),
+            "Fix or remove these files (or pass source_options={'unlabelled': 'skip'} to skip images without a "
+            "mask), then run again.",
+        )
 
     def build(i):
-        img, mask_path, value, key = entries[i]
-        image = np.asarray(Image.open(img).convert("RGB"))
-        m = np.asarray(Image.open(mask_path))
-        if m.ndim == 3:
-            m = m[..., :3].max(axis=2)
-        mask = (m == value) if value is not None else (m != 0)
+        img, mask_path, (how, arg), key = entries[i]
+        image = read_image(img)
+        m = read_mask_values(mask_path)
+        mask = (m > arg) if how == "binary" else (m == arg)
         txt = img.with_suffix(".txt")
-        text = texts.get(key) or (txt.read_text().strip() if txt.exists() and value is None else "") or "the object"
-        return Sample(f"folder:{key}", image, mask, text, {"image_path": str(img), "mask_path": str(mask_path)})
+        text = texts.get(key) or (txt.read_text().strip() if txt.exists() and how == "binary" else "") or "the object"
+        return Sample(f"folder:{key}", image, mask, str(text)[:500],
+                      {"image_path": str(img), "mask_path": str(mask_path)})
 
     return SampleSet(f"folder:{root}", [f"folder:{e[3]}" for e in entries], build, size)
 
@@ -344,6 +513,39 @@ def coco_samples(annotations, images_dir=None, min_area: int = 100, size=None) -
     roots = [Path(images_dir)] if images_dir else [path.parent, path.parent / "images"]
     anns = [a for a in sorted(coco.dataset.get("annotations", []), key=lambda a: a["id"])
             if not a.get("iscrowd", 0) and a.get("area", min_area) >= min_area]
+    problems = []
+    sizes = {}
+    for img_id in sorted({a["image_id"] for a in anns}):
+        info = coco.imgs.get(img_id)
+        if info is None:
+            problems.append(f"image id {img_id}: annotated but not listed under 'images'")
+            continue
+        file = next((r / info["file_name"] for r in roots if (r / info["file_name"]).exists()), None)
+        if file is None:
+            problems.append(f"{info['file_name']}: not found under {[str(r) for r in roots]}")
+            continue
+        try:
+            from PIL import Image
+
+            with Image.open(file) as im:
+                sizes[img_id] = im.size
+        except Exception as err:  # noqa: BLE001
+            problems.append(f"{info['file_name']}: unreadable image ({type(err).__name__}: {err})")
+            continue
+        if (info.get("width"), info.get("height")) != sizes[img_id]:
+            problems.append(f"{info['file_name']}: the file is {sizes[img_id][0]}x{sizes[img_id][1]} but the JSON says "
+                            f"{info.get('width')}x{info.get('height')}")
+    for a in anns:
+        if a["image_id"] not in sizes:
+            continue
+        try:
+            if not coco.annToMask(a).any():
+                problems.append(f"annotation {a['id']}: its segmentation covers no pixel")
+        except Exception as err:  # noqa: BLE001 - malformed polygons or RLE
+            problems.append(f"annotation {a['id']}: unreadable segmentation ({type(err).__name__}: {err})")
+    if problems:
+        raise SampleSourceError(str(path), problems, len(anns), "Fix the annotation file or the image folder "
+                                "(images_dir=...), then run again.")
 
     def build(i):
         from PIL import Image
@@ -353,7 +555,7 @@ def coco_samples(annotations, images_dir=None, min_area: int = 100, size=None) -
         file = next((r / info["file_name"] for r in roots if (r / info["file_name"]).exists()), None)
         if file is None:
             raise FileNotFoundError(f"image {info['file_name']!r} not found under {[str(r) for r in roots]}")
-        image = np.asarray(Image.open(file).convert("RGB"))
+        image = read_image(file)
         mask = coco.annToMask(ann).astype(bool)
         text = ann.get("caption") or ann.get("description") or f"the {coco.cats[ann['category_id']]['name']}"
         return Sample(f"coco:{ann['id']}", image, mask, text, {"image_id": ann["image_id"], "file": str(file)})
@@ -365,9 +567,13 @@ def coco_samples(annotations, images_dir=None, min_area: int = 100, size=None) -
 def load_samples(source: str = "synthetic", split: str = "test", limit: int | None = None, size=None,
                  **options) -> SampleSet:
     """A :class:`SampleSet` from a source spec (see the module docstring)."""
+    drawn = DEFAULT_IMAGE_SIZE if size is None or size == "native" else size  # generated at this size
     if source == "synthetic":
         n = int(options.pop("n", 1000))
-        s = synthetic_samples(split, n if limit is None else min(n, limit), size or (160, 160))
+        s = synthetic_samples(split, n if limit is None else min(n, limit), drawn)
+    elif source == "synthetic-hard":
+        n = int(options.pop("n", 1000))
+        s = hard_samples(split, n if limit is None else min(n, limit), drawn)
     elif source == "skimage":
         s = skimage_samples(size)
     elif source == "stardist":
@@ -379,10 +585,10 @@ def load_samples(source: str = "synthetic", split: str = "test", limit: int | No
     elif source.startswith("coco:"):
         s = coco_samples(source[5:], size=size, **options)
     elif source.startswith("folder:") or os.path.isdir(source):
-        s = folder_samples(source[7:] if source.startswith("folder:") else source, size)
+        s = folder_samples(source[7:] if source.startswith("folder:") else source, size, **options)
     else:
         raise ValueError(
-            f"unknown sample source {source!r}; use 'synthetic', 'skimage', 'stardist', 'imgaug', "
+            f"unknown sample source {source!r}; use 'synthetic', 'synthetic-hard', 'skimage', 'stardist', 'imgaug', "
             "'packages', 'folder:PATH' or 'coco:ANNOTATIONS.json'"
         )
     if limit is not None and len(s) > limit:

@@ -201,3 +201,133 @@ def _describe(objects, target, h, w) -> str:
     if k == len(order) - 1:
         return f"the rightmost {base}"
     return f"the {ORDINALS[k]} {base} from the left"
+
+
+# ---- the hard set: thin structures, holes, touching objects, low contrast ----------------
+HARD_KINDS = ("thin", "holes", "touching", "low_contrast")
+
+
+def _far_colour(rng, others, min_dist: float) -> np.ndarray:
+    names = list(PALETTE)
+    for _ in range(200):
+        colour = np.asarray(PALETTE[names[int(rng.integers(len(names)))]], np.float32) + rng.normal(0, 10, 3)
+        if min(np.linalg.norm(colour - c) for c in others) > min_dist:
+            return np.clip(colour, 0, 255)
+    return np.clip(255 - np.asarray(others[0], np.float32), 0, 255)
+
+
+def _near_colour(rng, base, lo: float, hi: float) -> np.ndarray:
+    offset = rng.normal(0, 1, 3)
+    colour = np.asarray(base, np.float32) + rng.uniform(lo, hi) * offset / (np.linalg.norm(offset) + 1e-6)
+    return np.clip(colour, 15, 240)
+
+
+def _thin_curve(rng, shape) -> np.ndarray:
+    """A smooth open curve 2-4% of the shorter side thick."""
+    import cv2
+
+    h, w = shape
+    m = min(h, w)
+    t = np.linspace(0, 1, 60)
+    p0 = np.array([rng.uniform(0.1, 0.4) * w, rng.uniform(0.15, 0.85) * h])
+    p3 = np.array([rng.uniform(0.6, 0.9) * w, rng.uniform(0.15, 0.85) * h])
+    if rng.random() < 0.5:
+        p0, p3 = p0[::-1] * np.array([w / h, h / w]), p3[::-1] * np.array([w / h, h / w])
+    p1 = p0 + rng.uniform(-0.4, 0.4, 2) * m
+    p2 = p3 + rng.uniform(-0.4, 0.4, 2) * m
+    pts = ((1 - t) ** 3)[:, None] * p0 + (3 * (1 - t) ** 2 * t)[:, None] * p1 \
+        + (3 * (1 - t) * t**2)[:, None] * p2 + (t**3)[:, None] * p3
+    pts = np.clip(pts, 2, [w - 3, h - 3]).astype(np.int32)
+    out = np.zeros(shape, np.uint8)
+    thickness = max(2, int(round(rng.uniform(0.012, 0.025) * m)))
+    cv2.polylines(out, [pts.reshape(-1, 1, 2)], False, 1, thickness=thickness)
+    return out.astype(bool)
+
+
+def _with_holes(rng, shape, cy, cx, radius) -> tuple[np.ndarray, str]:
+    """A ring, or a blob with two or three round holes."""
+    from skimage.draw import disk
+
+    mask, _ = _shape_mask(rng, shape, "ellipse" if rng.random() < 0.5 else "blob", cy, cx, radius)
+    if rng.random() < 0.5:
+        inner = np.zeros(shape, bool)
+        rr, cc = disk((cy, cx), radius * rng.uniform(0.45, 0.65), shape=shape)
+        inner[rr, cc] = True
+        return mask & ~inner, "ring"
+    for _ in range(int(rng.integers(3, 6))):
+        ang, dist = rng.uniform(0, 2 * np.pi), rng.uniform(0.2, 0.6) * radius
+        rr, cc = disk((cy + dist * np.sin(ang), cx + dist * np.cos(ang)), radius * rng.uniform(0.15, 0.25), shape=shape)
+        mask[rr, cc] = False
+    return mask, "shape with holes"
+
+
+def hard_scene(seed: int, size: tuple[int, int] = (160, 160)) -> Sample:
+    """A scene whose target is hard for interactive tools; ``seed % 4`` picks the kind:
+    a thin curve, an object with holes (a ring or a blob with holes) showing the
+    background, an object touching a neighbour of a similar colour, or a low-contrast
+    object (its colour 12-20 RGB units from the background's); the
+    others differ from the background by 40-70 units, a touching neighbour from the target
+    by 15-25. 1-3 ordinary
+    distractors are drawn first; the target is drawn last, fully visible."""
+    rng = np.random.default_rng([int(seed), 11])
+    h, w = size
+    m = min(h, w)
+    kind = HARD_KINDS[int(seed) % len(HARD_KINDS)]
+    names = list(PALETTE)
+    bg_colour = np.clip(np.asarray(PALETTE[names[int(rng.integers(len(names)))]], np.float32) + rng.normal(0, 15, 3),
+                        30, 225)
+    canvas = _shade(rng, bg_colour, (h, w), rng.uniform(8, 20))
+    objects = []
+    occupied = np.zeros((h, w), bool)
+    for _ in range(int(rng.integers(1, 4))):  # distractors
+        radius = rng.uniform(0.08, 0.16) * m
+        cy, cx = rng.uniform(radius, h - radius), rng.uniform(radius, w - radius)
+        shp = str(rng.choice(["ellipse", "polygon", "blob"]))
+        mask, name = _shape_mask(rng, (h, w), shp, cy, cx, radius)
+        colour = _far_colour(rng, [bg_colour], 80)
+        canvas[mask] = _shade(rng, colour, (h, w), rng.uniform(6, 20))[mask]
+        occupied |= mask
+        objects.append({"shape": name, "colour": colour_name(colour), "cy": cy, "cx": cx})
+    radius = rng.uniform(0.16, 0.26) * m
+    cy, cx = rng.uniform(radius, h - radius), rng.uniform(radius, w - radius)
+    if kind == "thin":
+        gt, shape_name = _thin_curve(rng, (h, w)), "curve"
+        colour = _near_colour(rng, bg_colour, 40, 60)
+    elif kind == "holes":
+        gt, shape_name = _with_holes(rng, (h, w), cy, cx, radius)
+        colour = _near_colour(rng, bg_colour, 40, 60)
+    elif kind == "touching":
+        shp = str(rng.choice(["ellipse", "polygon", "blob"]))
+        gt, shape_name = _shape_mask(rng, (h, w), shp, cy, cx, radius)
+        colour = _near_colour(rng, bg_colour, 50, 70)
+        ang = rng.uniform(0, 2 * np.pi)
+        r2 = radius * rng.uniform(0.7, 1.0)
+        ny, nx = cy + (radius + 0.6 * r2) * np.sin(ang), cx + (radius + 0.6 * r2) * np.cos(ang)
+        neighbour, n_shape = _shape_mask(rng, (h, w), str(rng.choice(["ellipse", "blob"])), ny, nx, r2)
+        n_colour = _near_colour(rng, colour, 15, 25)
+        canvas[neighbour] = _shade(rng, n_colour, (h, w), rng.uniform(6, 15))[neighbour]
+        objects.append({"shape": n_shape, "colour": colour_name(n_colour), "cy": ny, "cx": nx})
+    else:
+        shp = str(rng.choice(["ellipse", "polygon", "blob"]))
+        gt, shape_name = _shape_mask(rng, (h, w), shp, cy, cx, radius)
+        colour = _near_colour(rng, bg_colour, 12, 20)
+    canvas[gt] = _shade(rng, colour, (h, w), rng.uniform(10, 20))[gt]
+    ys, xs = np.nonzero(gt)
+    target = {"shape": shape_name, "colour": colour_name(colour), "cy": float(ys.mean()), "cx": float(xs.mean())}
+    same = [o for o in objects if o["colour"] == target["colour"] and o["shape"] == target["shape"]]
+    base = f"the {target['colour']} {shape_name}"
+    if kind == "touching":
+        other = objects[-1]
+        if other["colour"] != target["colour"]:
+            what = f"the {other['colour']} {other['shape']}"
+        elif other["shape"] != shape_name:
+            what = f"the {other['shape']}"
+        else:
+            what = "the one underneath"
+        text = f"{base} {_region(target['cy'], target['cx'], h, w)}, not {what} touching it"
+    elif same:
+        text = f"{base} drawn on top {_region(target['cy'], target['cx'], h, w)}"
+    else:
+        text = f"{base} {_region(target['cy'], target['cx'], h, w)}"
+    image = np.clip(canvas, 0, 255).astype(np.uint8)
+    return Sample(f"synthetic-hard:{int(seed)}", image, gt, text, {"kind": kind, "seed": int(seed)})
