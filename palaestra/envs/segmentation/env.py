@@ -104,6 +104,8 @@ class SegmentationEnv(PalaestraEnv):
     metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 2}
     #: the reward reads the ground-truth mask, which the agent never sees
     reward_access = "hidden"
+    #: the IoU is measured against that mask: a planning view drops it from ``info``
+    scorer_info_keys = ("iou",)
 
     def __init__(
         self,
