@@ -18,7 +18,7 @@ import time
 import traceback
 from dataclasses import dataclass, field
 
-from .runner import _LMS, EnvSpec, _progress, default_workers, execute
+from .runner import _LMS, EnvSpec, default_workers, run_missing
 from .spec import AgentSpec, canonical_json, derive_seed
 from .store import ResultStore
 
@@ -175,32 +175,15 @@ def tournament(
     if not isinstance(store, ResultStore):
         store = ResultStore(store) if store else ResultStore()
     workers = default_workers() if workers is None else max(1, int(workers))
-    start = time.perf_counter()
-    report = TournamentReport()
     jobs = plan_games(agents, env, games, seed, name)
-    report.planned = len(jobs)
     done = store.done_matches(env.key)
-    todo = []
-    for job in jobs:
+
+    def is_stored(job: dict) -> bool:
         key = (AgentSpec.from_json(job["first"]).config_hash, AgentSpec.from_json(job["second"]).config_hash, job["seed"])
-        if key in done:
-            report.skipped += 1
-        else:
-            todo.append(job)
-    bar = _progress(progress, console, len(todo), f"tournament on {env.name} ({report.skipped} already stored)")
-    try:
-        for row in execute(todo, play_game, backend, workers, ray_address):
-            report.played += 1
-            if "error" in row:
-                report.failed += 1
-                if len(report.errors) < 5:
-                    report.errors.append(f"{row['error']}\n{row['traceback']}")
-            else:
-                report.stored += int(store.add_match(row))
-            if bar is not None:
-                bar[0].update(bar[1], advance=1, failed=report.failed)
-    finally:
-        if bar is not None:
-            bar[0].stop()
-    report.wall_s = time.perf_counter() - start
-    return report
+        return key in done
+
+    p = run_missing(jobs, is_stored, play_game, store.add_match, lambda row: f"{row['error']}\n{row['traceback']}",
+                    f"tournament on {env.name} ({{skipped}} already stored)", backend, workers, ray_address,
+                    progress, console)
+    return TournamentReport(planned=p.planned, skipped=p.skipped, played=p.ran, stored=p.stored, failed=p.failed,
+                            errors=p.errors, wall_s=p.wall_s)
