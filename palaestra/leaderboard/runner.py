@@ -38,17 +38,6 @@ class EnvSpec:
         return f"{self.env_id}[{','.join(f'{k}={v}' for k, v in sorted(self.kwargs.items()))}]"
 
 
-@dataclass
-class EvalReport:
-    planned: int = 0
-    skipped: int = 0  # already in the store
-    ran: int = 0
-    stored: int = 0
-    failed: int = 0
-    errors: list[str] = field(default_factory=list)
-    wall_s: float = 0.0
-
-
 def plan_jobs(agents: list[AgentSpec], envs: list[EnvSpec], episodes: int, seed: int, text: bool | None = None) -> list[dict]:
     """Jobs for agents x envs x seeds. A forced view (``text`` not None) joins each agent's configuration."""
     jobs = []
@@ -183,6 +172,18 @@ class Progress:
     wall_s: float = 0.0
 
 
+@dataclass
+class EvalReport(Progress):
+    """What :func:`evaluate` did."""
+
+
+def open_store(store: ResultStore | str | None) -> ResultStore:
+    """``store`` itself, or the store at that path (the default one for None)."""
+    if isinstance(store, ResultStore):
+        return store
+    return ResultStore(store) if store else ResultStore()
+
+
 def run_missing(
     jobs: list[dict],
     is_stored: Callable[[dict], bool],
@@ -191,11 +192,12 @@ def run_missing(
     describe_error: Callable[[dict], str],
     title: str,
     backend: str = "local",
-    workers: int = 1,
+    workers: int | None = None,
     ray_address: str | None = None,
     progress: bool = True,
     console=None,
     max_errors: int = 5,
+    report: Progress | None = None,
 ) -> Progress:
     """The resumable loop shared by :func:`evaluate` and the tournament.
 
@@ -203,9 +205,13 @@ def run_missing(
     backend, and stores each result as it arrives (``store_row`` says whether it was
     new); a result with ``"error"`` counts as failed, the first ``max_errors`` described
     by ``describe_error``. ``title`` may use ``{skipped}``; a rich bar shows progress.
+    ``workers`` None: :func:`default_workers`. Fills and returns ``report`` (a new
+    :class:`Progress` if None).
     """
     start = time.perf_counter()
-    out = Progress(planned=len(jobs))
+    workers = default_workers() if workers is None else max(1, int(workers))
+    out = report if report is not None else Progress()
+    out.planned = len(jobs)
     todo = []
     for job in jobs:
         if is_stored(job):
@@ -246,9 +252,7 @@ def evaluate(
     console=None,
 ) -> EvalReport:
     """Run what the store lacks of agents x envs x seeds ``seed .. seed + episodes - 1``."""
-    if not isinstance(store, ResultStore):
-        store = ResultStore(store) if store else ResultStore()
-    workers = default_workers() if workers is None else max(1, int(workers))
+    store = open_store(store)
     jobs = plan_jobs(agents, envs, episodes, seed, text)
     done: dict[tuple, set] = {}
 
@@ -262,10 +266,8 @@ def evaluate(
         job = row["job"]
         return f"{AgentSpec.from_json(job['spec']).name} on {job['env_id']} seed {job['seed']}: {row['error']}\n{row['traceback']}"
 
-    p = run_missing(jobs, is_stored, run_job, store.add_episode, describe_error, "eval ({skipped} already stored)",
-                    backend, workers, ray_address, progress, console)
-    return EvalReport(planned=p.planned, skipped=p.skipped, ran=p.ran, stored=p.stored, failed=p.failed,
-                      errors=p.errors, wall_s=p.wall_s)
+    return run_missing(jobs, is_stored, run_job, store.add_episode, describe_error, "eval ({skipped} already stored)",
+                       backend, workers, ray_address, progress, console, report=EvalReport())
 
 
 def _progress(show: bool, console, total: int, title: str):

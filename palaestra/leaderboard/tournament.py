@@ -16,9 +16,9 @@ import itertools
 import json
 import time
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from .runner import _LMS, EnvSpec, default_workers, run_missing
+from .runner import _LMS, EnvSpec, Progress, open_store, run_missing
 from .spec import AgentSpec, canonical_json, derive_seed
 from .store import ResultStore
 
@@ -129,14 +129,12 @@ def play_game(job: dict) -> dict:
 
 
 @dataclass
-class TournamentReport:
-    planned: int = 0
-    skipped: int = 0
-    played: int = 0
-    stored: int = 0
-    failed: int = 0
-    errors: list[str] = field(default_factory=list)
-    wall_s: float = 0.0
+class TournamentReport(Progress):
+    """What :func:`tournament` did; ``played`` is the games run now (``ran``)."""
+
+    @property
+    def played(self) -> int:
+        return self.ran
 
 
 def plan_games(agents: list[AgentSpec], env: EnvSpec, games: int, seed: int, name: str | None = None) -> list[dict]:
@@ -172,9 +170,7 @@ def tournament(
             f"{', '.join(true_reward)} searched on the true reward (search_reward=true): such agents are never "
             "rated with others. In a game the rules are the reward, so search_reward makes no difference there: "
             "drop the option.")
-    if not isinstance(store, ResultStore):
-        store = ResultStore(store) if store else ResultStore()
-    workers = default_workers() if workers is None else max(1, int(workers))
+    store = open_store(store)
     jobs = plan_games(agents, env, games, seed, name)
     done = store.done_matches(env.key)
 
@@ -182,8 +178,6 @@ def tournament(
         key = (AgentSpec.from_json(job["first"]).config_hash, AgentSpec.from_json(job["second"]).config_hash, job["seed"])
         return key in done
 
-    p = run_missing(jobs, is_stored, play_game, store.add_match, lambda row: f"{row['error']}\n{row['traceback']}",
-                    f"tournament on {env.name} ({{skipped}} already stored)", backend, workers, ray_address,
-                    progress, console)
-    return TournamentReport(planned=p.planned, skipped=p.skipped, played=p.ran, stored=p.stored, failed=p.failed,
-                            errors=p.errors, wall_s=p.wall_s)
+    return run_missing(jobs, is_stored, play_game, store.add_match, lambda row: f"{row['error']}\n{row['traceback']}",
+                       f"tournament on {env.name} ({{skipped}} already stored)", backend, workers, ray_address,
+                       progress, console, report=TournamentReport())
