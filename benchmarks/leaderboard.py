@@ -1,32 +1,45 @@
-"""Leaderboard figures, each side by side with a plain peer.
+"""Leaderboard figures, each side by side with a plain peer, on the shared harness.
 
 1. Result store, one transaction per row: palaestra's ResultStore (WAL, busy retries) vs
    Python's sqlite3 with its defaults (rollback journal, 5 s busy timeout): rows/s for
-   one writer, and rows kept when 4 processes write at once.
+   one writer (wall time: the cost is waiting on the disk), and rows kept when 4
+   processes write at once.
 2. Bradley-Terry with 500 bootstrap replicates: the vectorised Newton fit vs refitting
-   each replicate with scipy.optimize.minimize (L-BFGS).
+   each replicate with scipy.optimize.minimize (L-BFGS) (CPU time).
 3. Eval overhead: `evaluate` (fresh seeded agent per episode, one store row per episode)
-   vs a bare run_episode loop, on Connect Four; and 2 workers vs 1.
+   vs a bare run_episode loop, on Connect Four (CPU time); and 2 workers vs 1 (wall
+   time: the work is in child processes).
 
-Run: ``python benchmarks/leaderboard.py``.
+Contenders alternate and rounds repeat (benchmarks/_harness.py); figures are median
+ratios. Run: ``python benchmarks/leaderboard.py [--rounds 3]``.
 """
 
 from __future__ import annotations
 
+import argparse
+import itertools
 import math
 import multiprocessing as mp
+import os
 import sqlite3
+import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 from rich.console import Console
-from rich.table import Table
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _harness import WALL, alternate, report  # noqa: E402
 
 ROWS = 200
 COLS = ("agent", "agent_spec", "config_hash", "env_id", "env_kwargs", "env_hash", "seed", "ret", "success", "steps",
         "wall_s", "version", "created")
+_FRESH = itertools.count()
+
+
+def _fresh(tmp: Path, stem: str) -> Path:
+    return tmp / f"{stem}-{next(_FRESH)}.sqlite"
 
 
 def _row(w, i):
@@ -50,11 +63,15 @@ def _plain_writer(path, w, n, barrier):
     for i in range(n):
         r = _row(w, i)
         try:
-            conn.execute(f"INSERT INTO episodes ({', '.join(COLS)}) VALUES ({', '.join('?' * len(COLS))})",
-                         tuple(r[c] for c in COLS))
-            conn.commit()
+            _insert_plain(conn, r)
         except sqlite3.OperationalError:
             conn.rollback()  # "database is locked": the row is lost
+
+
+def _insert_plain(conn, r):
+    conn.execute(f"INSERT INTO episodes ({', '.join(COLS)}) VALUES ({', '.join('?' * len(COLS))})",
+                 tuple(r[c] for c in COLS))
+    conn.commit()
 
 
 def _plain_db(path):
@@ -65,46 +82,63 @@ def _plain_db(path):
     conn.close()
 
 
-def store_bench(tmp: Path):
+def store_bench(tmp: Path, rounds: int, console: Console) -> None:
     from palaestra.leaderboard.store import ResultStore
 
-    out = {}
-    # one writer
-    store = ResultStore(tmp / "one.sqlite")
-    t = time.perf_counter()
-    for i in range(ROWS):
-        store.add_episode(_row(0, i))
-    out["palaestra rows/s"] = ROWS / (time.perf_counter() - t)
-    _plain_db(tmp / "plain.sqlite")
-    conn = sqlite3.connect(tmp / "plain.sqlite")
-    t = time.perf_counter()
-    for i in range(ROWS):
-        r = _row(0, i)
-        conn.execute(f"INSERT INTO episodes ({', '.join(COLS)}) VALUES ({', '.join('?' * len(COLS))})",
-                     tuple(r[c] for c in COLS))
-        conn.commit()
-    out["plain rows/s"] = ROWS / (time.perf_counter() - t)
-    # four writers at once
+    def ours() -> int:
+        store = ResultStore(_fresh(tmp, "one"))
+        for i in range(ROWS):
+            store.add_episode(_row(0, i))
+        store.close()
+        return ROWS
+
+    def plain() -> int:
+        path = _fresh(tmp, "plain")
+        _plain_db(path)
+        conn = sqlite3.connect(path)
+        for i in range(ROWS):
+            _insert_plain(conn, _row(0, i))
+        conn.close()
+        return ROWS
+
+    rates = alternate({"palaestra ResultStore": ours, "sqlite3 defaults (peer)": plain}, rounds=rounds, clock=WALL)
+    report(f"store: {ROWS} rows, 1 writer, 1 transaction per row", rates,
+           [("palaestra ResultStore", "sqlite3 defaults (peer)")], unit="rows/s", clock_name="wall time")
+
+    kept: dict[str, list[int]] = {"palaestra ResultStore": [], "sqlite3 defaults (peer)": []}
     ctx = mp.get_context("spawn")
-    for name, target, path in (("palaestra", _palaestra_writer, tmp / "four.sqlite"),
-                               ("plain", _plain_writer, tmp / "four-plain.sqlite")):
-        if name == "plain":
-            _plain_db(path)
-        else:
-            ResultStore(path).close()
-        barrier = ctx.Barrier(4)
-        procs = [ctx.Process(target=target, args=(str(path), w, ROWS, barrier)) for w in range(4)]
-        t = time.perf_counter()
-        for p in procs:
-            p.start()
-        for p in procs:
-            p.join()
-        out[f"{name} 4 writers s"] = time.perf_counter() - t
-        out[f"{name} 4 writers kept"] = sqlite3.connect(path).execute("SELECT COUNT(*) FROM episodes").fetchone()[0]
-    return out
+
+    def four(name, target):
+        def run() -> int:
+            path = _fresh(tmp, "four")
+            if target is _plain_writer:
+                _plain_db(path)
+            else:
+                ResultStore(path).close()
+            barrier = ctx.Barrier(4)
+            procs = [ctx.Process(target=target, args=(str(path), w, ROWS, barrier)) for w in range(4)]
+            for p in procs:
+                p.start()
+            for p in procs:
+                p.join()
+            conn = sqlite3.connect(path)
+            n = conn.execute("SELECT COUNT(*) FROM episodes").fetchone()[0]
+            conn.close()
+            kept[name].append(n)
+            return n
+
+        return run
+
+    rates = alternate({"palaestra ResultStore": four("palaestra ResultStore", _palaestra_writer),
+                       "sqlite3 defaults (peer)": four("sqlite3 defaults (peer)", _plain_writer)},
+                      rounds=rounds, warmup=0, clock=WALL)
+    report(f"store: 4 writers x {ROWS} rows at once (spawn included)", rates,
+           [("palaestra ResultStore", "sqlite3 defaults (peer)")], unit="rows kept/s", clock_name="wall time")
+    for name, counts in kept.items():
+        console.print(f"  {name}: rows kept per round {counts} of {4 * ROWS}")
 
 
-def bt_bench():
+def bt_bench(rounds: int) -> None:
     from scipy.optimize import minimize
 
     from palaestra.leaderboard.ratings import Game, bradley_terry
@@ -116,10 +150,6 @@ def bt_bench():
         a, b = rng.choice(5, 2, replace=False)
         p = 1 / (1 + math.exp(strengths[b] - strengths[a]))
         games.append(Game(str(a), str(b), float(rng.random() < p)))
-    t = time.perf_counter()
-    bradley_terry(games, bootstrap=500, seed=0)
-    ours = time.perf_counter() - t
-
     first = np.array([int(g.first) for g in games])
     second = np.array([int(g.second) for g in games])
     score = np.array([g.score for g in games])
@@ -134,15 +164,23 @@ def bt_bench():
                     np.bincount(first, g, 5) - np.bincount(second, g, 5) + 0.01 * th)
         return minimize(nll, np.zeros(5), jac=True, method="L-BFGS-B").x
 
-    t = time.perf_counter()
-    fit(np.ones(len(games)))
-    for _ in range(500):
-        fit(np.bincount(rng.integers(0, len(games), len(games)), minlength=len(games)).astype(float))
-    peer = time.perf_counter() - t
-    return ours, peer
+    def ours() -> int:
+        bradley_terry(games, bootstrap=500, seed=0)
+        return 500
+
+    def peer() -> int:
+        boot = np.random.default_rng(0)
+        fit(np.ones(len(games)))
+        for _ in range(500):
+            fit(np.bincount(boot.integers(0, len(games), len(games)), minlength=len(games)).astype(float))
+        return 500
+
+    rates = alternate({"palaestra bradley_terry": ours, "scipy L-BFGS per replicate (peer)": peer}, rounds=rounds)
+    report("Bradley-Terry, 300 games, 500 bootstrap replicates", rates,
+           [("palaestra bradley_terry", "scipy L-BFGS per replicate (peer)")], unit="replicates/CPU-s")
 
 
-def eval_bench(tmp: Path, episodes: int = 100):
+def eval_bench(tmp: Path, rounds: int, episodes: int = 100) -> None:
     import gymnasium as gym
 
     import palaestra  # noqa: F401
@@ -151,48 +189,48 @@ def eval_bench(tmp: Path, episodes: int = 100):
     from palaestra.runner import run_episode
 
     env = gym.make("palaestra/ConnectFour-v0", opponent="random")
-    agent = make("random", seed=0)
-    t = time.perf_counter()
-    for s in range(episodes):
-        run_episode(env, agent, seed=s)
-    bare = time.perf_counter() - t
     spec = [EnvSpec("palaestra/ConnectFour-v0", {"opponent": "random"})]
-    t = time.perf_counter()
-    evaluate(parse_agents(["random"]), spec, episodes, 0, ResultStore(tmp / "e1.sqlite"), workers=1, progress=False)
-    one = time.perf_counter() - t
-    t = time.perf_counter()
-    evaluate(parse_agents(["m200=mcts[simulations=200]"]), spec, episodes // 4, 0, ResultStore(tmp / "e2.sqlite"),
-             workers=1, progress=False)
-    mcts1 = time.perf_counter() - t
-    t = time.perf_counter()
-    evaluate(parse_agents(["m200=mcts[simulations=200]"]), spec, episodes // 4, 0, ResultStore(tmp / "e3.sqlite"),
-             workers=2, progress=False)
-    mcts2 = time.perf_counter() - t
-    return bare, one, mcts1, mcts2
+
+    def bare() -> int:
+        agent = make("random", seed=0)
+        for s in range(episodes):
+            run_episode(env, agent, seed=s)
+        return episodes
+
+    def ours() -> int:
+        r = evaluate(parse_agents(["random"]), spec, episodes, 0, ResultStore(_fresh(tmp, "e")), workers=1,
+                     progress=False)
+        return r.stored
+
+    rates = alternate({"evaluate, 1 worker": ours, "bare run_episode loop (peer)": bare}, rounds=rounds)
+    report(f"eval: {episodes} random episodes of Connect Four", rates,
+           [("evaluate, 1 worker", "bare run_episode loop (peer)")], unit="episodes/CPU-s")
+
+    mcts = episodes // 8
+
+    def workers(n):
+        def run() -> int:
+            return evaluate(parse_agents(["m200=mcts[simulations=200]"]), spec, mcts, 0,
+                            ResultStore(_fresh(tmp, "m")), workers=n, progress=False).stored
+        return run
+
+    rates = alternate({"2 workers": workers(2), "1 worker": workers(1)}, rounds=rounds, warmup=0, clock=WALL)
+    report(f"eval: {mcts} MCTS-200 episodes, 2 workers vs 1 (spawn included; 2-core machine, other work running)",
+           rates, [("2 workers", "1 worker")], unit="episodes/s", clock_name="wall time")
 
 
 def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rounds", type=int, default=3, help="alternating rounds (1..20)")
+    args = ap.parse_args()
+    if not 1 <= args.rounds <= 20:
+        ap.error("--rounds must be in 1..20")
     console = Console()
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
-        s = store_bench(tmp)
-        ours, peer = bt_bench()
-        bare, one, mcts1, mcts2 = eval_bench(tmp)
-    table = Table(title="palaestra leaderboard vs plain peers")
-    for col in ("what", "palaestra", "peer", "ratio"):
-        table.add_column(col, justify="left" if col == "what" else "right")
-    table.add_row("store: rows/s, 1 writer, 1 txn/row", f"{s['palaestra rows/s']:.0f}", f"{s['plain rows/s']:.0f}",
-                  f"{s['palaestra rows/s'] / s['plain rows/s']:.2f}x")
-    table.add_row(f"store: rows kept, 4 writers x {ROWS}", f"{s['palaestra 4 writers kept']}/{4 * ROWS}",
-                  f"{s['plain 4 writers kept']}/{4 * ROWS}", "")
-    table.add_row("store: 4 writers, seconds", f"{s['palaestra 4 writers s']:.2f}", f"{s['plain 4 writers s']:.2f}",
-                  f"{s['plain 4 writers s'] / s['palaestra 4 writers s']:.2f}x")
-    table.add_row("Bradley-Terry, 500 bootstraps, s", f"{ours:.3f}", f"{peer:.3f}", f"{peer / ours:.0f}x faster")
-    table.add_row("eval 100 random episodes, s (peer: bare loop)", f"{one:.2f}", f"{bare:.2f}",
-                  f"{one / bare:.2f}x the time")
-    table.add_row("eval 25 MCTS-200 episodes, s: 2 workers vs 1 (spawn incl.)", f"{mcts2:.2f}", f"{mcts1:.2f}",
-                  f"{mcts1 / mcts2:.2f}x faster")
-    console.print(table)
+        store_bench(tmp, args.rounds, console)
+        bt_bench(args.rounds)
+        eval_bench(tmp, args.rounds)
     console.print("[dim]plain peer = Python sqlite3 defaults (rollback journal, 5 s timeout, a locked write is lost); "
                   "BT peer = scipy L-BFGS per replicate. Shared 2-core machine: ratios, not absolute speed.[/]")
 

@@ -4,8 +4,6 @@ checker agrees verdict by verdict, multi-turn ground truth passes every turn."""
 import copy
 import importlib.util
 import random
-import sys
-import types
 
 import pytest
 
@@ -159,25 +157,10 @@ def test_accepted_variants_score_one(single_env):
 
 @pytest.fixture(scope="module")
 def bfcl_ast_checker():
-    """BFCL's own ast_checker, importable once its model-config module is stubbed."""
-    name = "bfcl_eval.constants.model_config"
-    if name not in sys.modules:
-        stub = types.ModuleType(name)
+    """BFCL's own ast_checker (reference.py stubs its model-config module, in one place)."""
+    from palaestra.envs.tools.bfcl import reference
 
-        class _Config:
-            underscore_to_dot = False
-
-        class _Mapping(dict):
-            def __missing__(self, key):
-                return _Config()
-
-        stub.MODEL_CONFIG_MAPPING = _Mapping()
-        sys.modules[name] = stub
-    from bfcl_eval.constants.enums import Language
-    from bfcl_eval.eval_checker.ast_eval.ast_checker import ast_checker
-
-    return lambda docs, calls, possible, category: ast_checker(docs, calls, possible, Language.PYTHON,
-                                                               category, "palaestra")
+    return reference.ast_checker()
 
 
 def test_checker_agrees_with_bfcl_verdict_by_verdict(single_env, bfcl_ast_checker):

@@ -38,17 +38,6 @@ class EnvSpec:
         return f"{self.env_id}[{','.join(f'{k}={v}' for k, v in sorted(self.kwargs.items()))}]"
 
 
-@dataclass
-class EvalReport:
-    planned: int = 0
-    skipped: int = 0  # already in the store
-    ran: int = 0
-    stored: int = 0
-    failed: int = 0
-    errors: list[str] = field(default_factory=list)
-    wall_s: float = 0.0
-
-
 def plan_jobs(agents: list[AgentSpec], envs: list[EnvSpec], episodes: int, seed: int, text: bool | None = None) -> list[dict]:
     """Jobs for agents x envs x seeds. A forced view (``text`` not None) joins each agent's configuration."""
     jobs = []
@@ -170,6 +159,85 @@ def default_workers() -> int:
     return max(1, min(4, os.cpu_count() or 1))
 
 
+@dataclass
+class Progress:
+    """What :func:`run_missing` did: planned jobs, those already stored, those run now."""
+
+    planned: int = 0
+    skipped: int = 0  # already in the store
+    ran: int = 0
+    stored: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+    wall_s: float = 0.0
+
+
+@dataclass
+class EvalReport(Progress):
+    """What :func:`evaluate` did."""
+
+
+def open_store(store: ResultStore | str | None) -> ResultStore:
+    """``store`` itself, or the store at that path (the default one for None)."""
+    if isinstance(store, ResultStore):
+        return store
+    return ResultStore(store) if store else ResultStore()
+
+
+def run_missing(
+    jobs: list[dict],
+    is_stored: Callable[[dict], bool],
+    fn: Callable[[dict], dict],
+    store_row: Callable[[dict], bool],
+    describe_error: Callable[[dict], str],
+    title: str,
+    backend: str = "local",
+    workers: int | None = None,
+    ray_address: str | None = None,
+    progress: bool = True,
+    console=None,
+    max_errors: int = 5,
+    report: Progress | None = None,
+) -> Progress:
+    """The resumable loop shared by :func:`evaluate` and the tournament.
+
+    Skips the jobs ``is_stored`` says the store holds, runs the rest with ``fn`` on the
+    backend, and stores each result as it arrives (``store_row`` says whether it was
+    new); a result with ``"error"`` counts as failed, the first ``max_errors`` described
+    by ``describe_error``. ``title`` may use ``{skipped}``; a rich bar shows progress.
+    ``workers`` None: :func:`default_workers`. Fills and returns ``report`` (a new
+    :class:`Progress` if None).
+    """
+    start = time.perf_counter()
+    workers = default_workers() if workers is None else max(1, int(workers))
+    out = report if report is not None else Progress()
+    out.planned = len(jobs)
+    todo = []
+    for job in jobs:
+        if is_stored(job):
+            out.skipped += 1
+        else:
+            todo.append(job)
+    results = execute(todo, fn, backend, workers, ray_address)
+    bar = _progress(progress, console, len(todo), title.replace("{skipped}", str(out.skipped)))
+    try:
+        for row in results:
+            out.ran += 1
+            if "error" in row:
+                out.failed += 1
+                if len(out.errors) < max_errors:
+                    out.errors.append(describe_error(row))
+            else:
+                out.stored += int(store_row(row))
+            if bar is not None:
+                bar[0].update(bar[1], advance=1, failed=out.failed)
+    finally:
+        if bar is not None:
+            bar[0].stop()
+    out.wall_s = time.perf_counter() - start
+    return out
+
+
 def evaluate(
     agents: list[AgentSpec],
     envs: list[EnvSpec],
@@ -184,44 +252,22 @@ def evaluate(
     console=None,
 ) -> EvalReport:
     """Run what the store lacks of agents x envs x seeds ``seed .. seed + episodes - 1``."""
-    if not isinstance(store, ResultStore):
-        store = ResultStore(store) if store else ResultStore()
-    workers = default_workers() if workers is None else max(1, int(workers))
-    start = time.perf_counter()
-    report = EvalReport()
+    store = open_store(store)
     jobs = plan_jobs(agents, envs, episodes, seed, text)
-    report.planned = len(jobs)
-    done = {}
-    todo = []
-    for job in jobs:
-        spec = AgentSpec.from_json(job["spec"])
-        key = (spec.config_hash, env_key(job["env_id"], json.loads(job["env_kwargs"])))
+    done: dict[tuple, set] = {}
+
+    def is_stored(job: dict) -> bool:
+        key = (AgentSpec.from_json(job["spec"]).config_hash, env_key(job["env_id"], json.loads(job["env_kwargs"])))
         if key not in done:
             done[key] = store.done_seeds(*key)
-        if job["seed"] in done[key]:
-            report.skipped += 1
-        else:
-            todo.append(job)
-    results = execute(todo, run_job, backend, workers, ray_address)
-    bar = _progress(progress, console, len(todo), f"eval ({report.skipped} already stored)")
-    try:
-        for row in results:
-            report.ran += 1
-            if "error" in row:
-                report.failed += 1
-                if len(report.errors) < 5:
-                    job = row["job"]
-                    report.errors.append(f"{AgentSpec.from_json(job['spec']).name} on {job['env_id']} seed "
-                                         f"{job['seed']}: {row['error']}\n{row['traceback']}")
-            else:
-                report.stored += int(store.add_episode(row))
-            if bar is not None:
-                bar[0].update(bar[1], advance=1, failed=report.failed)
-    finally:
-        if bar is not None:
-            bar[0].stop()
-    report.wall_s = time.perf_counter() - start
-    return report
+        return job["seed"] in done[key]
+
+    def describe_error(row: dict) -> str:
+        job = row["job"]
+        return f"{AgentSpec.from_json(job['spec']).name} on {job['env_id']} seed {job['seed']}: {row['error']}\n{row['traceback']}"
+
+    return run_missing(jobs, is_stored, run_job, store.add_episode, describe_error, "eval ({skipped} already stored)",
+                       backend, workers, ray_address, progress, console, report=EvalReport())
 
 
 def _progress(show: bool, console, total: int, title: str):

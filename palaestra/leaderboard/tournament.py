@@ -16,9 +16,9 @@ import itertools
 import json
 import time
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from .runner import _LMS, EnvSpec, _progress, default_workers, execute
+from .runner import _LMS, EnvSpec, Progress, open_store, run_missing
 from .spec import AgentSpec, canonical_json, derive_seed
 from .store import ResultStore
 
@@ -129,14 +129,12 @@ def play_game(job: dict) -> dict:
 
 
 @dataclass
-class TournamentReport:
-    planned: int = 0
-    skipped: int = 0
-    played: int = 0
-    stored: int = 0
-    failed: int = 0
-    errors: list[str] = field(default_factory=list)
-    wall_s: float = 0.0
+class TournamentReport(Progress):
+    """What :func:`tournament` did; ``played`` is the games run now (``ran``)."""
+
+    @property
+    def played(self) -> int:
+        return self.ran
 
 
 def plan_games(agents: list[AgentSpec], env: EnvSpec, games: int, seed: int, name: str | None = None) -> list[dict]:
@@ -172,35 +170,14 @@ def tournament(
             f"{', '.join(true_reward)} searched on the true reward (search_reward=true): such agents are never "
             "rated with others. In a game the rules are the reward, so search_reward makes no difference there: "
             "drop the option.")
-    if not isinstance(store, ResultStore):
-        store = ResultStore(store) if store else ResultStore()
-    workers = default_workers() if workers is None else max(1, int(workers))
-    start = time.perf_counter()
-    report = TournamentReport()
+    store = open_store(store)
     jobs = plan_games(agents, env, games, seed, name)
-    report.planned = len(jobs)
     done = store.done_matches(env.key)
-    todo = []
-    for job in jobs:
+
+    def is_stored(job: dict) -> bool:
         key = (AgentSpec.from_json(job["first"]).config_hash, AgentSpec.from_json(job["second"]).config_hash, job["seed"])
-        if key in done:
-            report.skipped += 1
-        else:
-            todo.append(job)
-    bar = _progress(progress, console, len(todo), f"tournament on {env.name} ({report.skipped} already stored)")
-    try:
-        for row in execute(todo, play_game, backend, workers, ray_address):
-            report.played += 1
-            if "error" in row:
-                report.failed += 1
-                if len(report.errors) < 5:
-                    report.errors.append(f"{row['error']}\n{row['traceback']}")
-            else:
-                report.stored += int(store.add_match(row))
-            if bar is not None:
-                bar[0].update(bar[1], advance=1, failed=report.failed)
-    finally:
-        if bar is not None:
-            bar[0].stop()
-    report.wall_s = time.perf_counter() - start
-    return report
+        return key in done
+
+    return run_missing(jobs, is_stored, play_game, store.add_match, lambda row: f"{row['error']}\n{row['traceback']}",
+                       f"tournament on {env.name} ({{skipped}} already stored)", backend, workers, ray_address,
+                       progress, console, report=TournamentReport())

@@ -1,4 +1,7 @@
-"""Recorded episodes: the format, readers, statistics and exports (DESIGN.md section 4).
+"""Recorded episodes: the format, readers, statistics and exports (docs/architecture.md).
+
+The format itself -- file names, meta.json, an episode line, the lock -- is
+:mod:`palaestra.recordings.format`.
 
 Write with :class:`palaestra.wrappers.RecordEpisodes`; read with :func:`load` (typed
 :class:`Episode` objects) or :func:`load_dicts` (the raw JSON dicts)::

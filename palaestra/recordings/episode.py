@@ -1,12 +1,4 @@
-"""Typed views of recorded episodes (the format of DESIGN.md section 4).
-
-A recording folder holds ``meta.json`` and ``episodes.jsonl``; each line of the latter
-is one finished episode::
-
-    {"episode_id", "env_id", "task_id", "seed", "goal", "agent",
-     "steps": [{"t", "observation", "action", "reward", "terminated", "truncated",
-                "info", "search"?, "image"?, "player"?, ...}],
-     "final_observation", "return", "success", "length", "created"}
+"""Typed views of recorded episodes (the format is :mod:`palaestra.recordings.format`).
 
 ``observation`` is the text of the state *before* the action. ``search`` (optional) is
 the list of root children of a searching agent: ``{"action", "visits", "q", "prior",
@@ -21,13 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-FORMAT_VERSION = 1
+from .format import EPISODE_KEYS, FINAL_IMAGE, FORMAT_VERSION, STEP_KEYS
 
-STEP_KEYS = ("t", "observation", "action", "reward", "terminated", "truncated", "info", "search", "image", "player")
-EPISODE_KEYS = (
-    "episode_id", "env_id", "task_id", "seed", "goal", "agent", "steps",
-    "final_observation", "return", "success", "length", "created",
-)
+__all__ = ["EPISODE_KEYS", "FORMAT_VERSION", "STEP_KEYS", "Episode", "Step"]
 
 
 @dataclass
@@ -103,12 +91,12 @@ class Episode:
         if missing:
             raise ValueError(f"not a palaestra episode: keys {missing} are missing")
         kwargs = {k: d[k] for k in EPISODE_KEYS if k not in ("steps", "return")}
-        extra = {k: v for k, v in d.items() if k not in EPISODE_KEYS and k != "final_image"}
+        extra = {k: v for k, v in d.items() if k not in EPISODE_KEYS and k != FINAL_IMAGE}
         return cls(
             **kwargs,
             steps=[Step.from_dict(s) for s in d["steps"]],
             return_=d["return"],
-            final_image=d.get("final_image"),
+            final_image=d.get(FINAL_IMAGE),
             extra=extra,
             root=root,
         )
@@ -122,14 +110,14 @@ class Episode:
             "success": self.success, "length": self.length, "created": self.created,
         }
         if self.final_image is not None:
-            out["final_image"] = self.final_image
+            out[FINAL_IMAGE] = self.final_image
         out.update(self.extra)
         return out
 
     def __getitem__(self, key: str):
         if key == "return":
             return self.return_
-        if key in EPISODE_KEYS or key == "final_image":
+        if key in EPISODE_KEYS or key == FINAL_IMAGE:
             return getattr(self, key)
         return self.extra[key]
 

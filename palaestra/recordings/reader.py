@@ -3,24 +3,19 @@
 A path may be a recording folder (``meta.json`` + ``episodes.jsonl``), an
 ``episodes.jsonl`` file, or any folder above recordings (all found below it, sorted).
 A line that does not parse -- the last line of a file whose writer was killed mid-write,
-typically -- is reported with a :class:`TruncatedLineWarning` and skipped.
+typically -- is reported with a :class:`TruncatedLineWarning` and skipped. The format
+itself (names, line encoding) is :mod:`palaestra.recordings.format`.
 """
 
 from __future__ import annotations
 
-import json
-import warnings
 from pathlib import Path
 from typing import Iterator
 
 from .episode import Episode
+from .format import EPISODES_FILE, META_FILE, TruncatedLineWarning, iter_lines, read_meta
 
-EPISODES_FILE = "episodes.jsonl"
-META_FILE = "meta.json"
-
-
-class TruncatedLineWarning(UserWarning):
-    """A line of episodes.jsonl could not be parsed and was skipped."""
+__all__ = ["EPISODES_FILE", "META_FILE", "TruncatedLineWarning", "episode_files", "load", "load_dicts", "read_meta"]
 
 
 def episode_files(path: str | Path) -> list[Path]:
@@ -38,53 +33,17 @@ def episode_files(path: str | Path) -> list[Path]:
     return sorted(path.rglob(EPISODES_FILE))
 
 
-def read_meta(folder: str | Path) -> dict:
-    """``meta.json`` of a recording folder (``{}`` if absent)."""
-    folder = Path(folder)
-    if folder.is_file():
-        folder = folder.parent
-    meta = folder / META_FILE
-    if not meta.is_file():
-        return {}
-    return json.loads(meta.read_text())
-
-
-def _iter_file(file: Path, report: list | None) -> Iterator[dict]:
-    with open(file, "rb") as fh:
-        data = fh.read()
-    lines = data.split(b"\n")
-    last_index = len(lines) - 1
-    for number, raw in enumerate(lines, start=1):
-        if not raw.strip():
-            continue
-        try:
-            record = json.loads(raw)
-            if not isinstance(record, dict):
-                raise ValueError("not a JSON object")
-        except (ValueError, UnicodeDecodeError) as err:
-            where = "last line" if number - 1 == last_index else f"line {number}"
-            message = (
-                f"{file}: {where} is not a complete episode ({len(raw)} bytes, {err.__class__.__name__}); "
-                "skipped. It is what a writer killed mid-write leaves; the other episodes are intact."
-            )
-            warnings.warn(message, TruncatedLineWarning, stacklevel=3)
-            if report is not None:
-                report.append({"file": str(file), "line": number, "bytes": len(raw), "error": str(err)})
-            continue
-        yield record
-
-
 def load_dicts(path: str | Path, report: list | None = None) -> Iterator[dict]:
     """Yield every recorded episode under ``path`` as the raw JSON dict.
 
     ``report``, if given, is a list that collects one entry per skipped line.
     """
     for file in episode_files(path):
-        yield from _iter_file(file, report)
+        yield from iter_lines(file, report)
 
 
 def load(path: str | Path, report: list | None = None) -> Iterator[Episode]:
     """Yield every recorded episode under ``path`` as an :class:`Episode`."""
     for file in episode_files(path):
-        for record in _iter_file(file, report):
+        for record in iter_lines(file, report):
             yield Episode.from_dict(record, root=file.parent)

@@ -6,7 +6,8 @@ fsynced, so that a process killed with SIGKILL loses only the episode in flight 
 ``palaestra.recordings`` for the format and the readers). A lock file (``.lock``, an
 ``flock`` released by the kernel when the process dies) refuses a second writer.
 Images (segmentation overlays, screenshots) go to ``images/<episode_id>/NNNN.png``
-beside it, referenced by relative path.
+beside it, referenced by relative path. The names, the line encoding, the lock and the
+atomic writes are :mod:`palaestra.recordings.format`; this module fills the records.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import json
 import os
 import platform
 import uuid
-import warnings
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -24,16 +24,12 @@ import gymnasium as gym
 import numpy as np
 
 from palaestra.core import PalaestraError
-from palaestra.recordings.episode import FORMAT_VERSION
-from palaestra.recordings.reader import EPISODES_FILE, META_FILE
+from palaestra.recordings import format as fmt
+from palaestra.recordings.format import RecordingLocked  # noqa: F401  (re-exported: callers catch it here)
 
 #: info keys never kept (large or redundant with other fields)
 DROP_INFO = ("image", "action_mask")
 _SKIP = object()
-
-
-class RecordingLocked(PalaestraError):
-    """Another writer holds the recording folder."""
 
 
 def _now() -> str:
@@ -105,41 +101,6 @@ def _save_png(path: Path, image) -> None:
         cv2.imwrite(str(path), arr[..., ::-1] if arr.ndim == 3 else arr)
 
 
-class _FolderLock:
-    """An exclusive ``flock`` on ``<folder>/.lock``; the kernel drops it if we die."""
-
-    def __init__(self, folder: Path):
-        self.path = folder / ".lock"
-        self.fd: int | None = None
-
-    def acquire(self) -> None:
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            import fcntl
-
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except ImportError:  # pragma: no cover - not POSIX: best effort
-            pass
-        except OSError:
-            try:
-                holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "unknown"
-            finally:
-                os.close(fd)
-            raise RecordingLocked(
-                f"{self.path.parent} is being recorded into by another writer (pid {holder}). "
-                "Two writers would interleave episodes: close the other one, or record into "
-                "another folder (e.g. --out recordings/run2)."
-            ) from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-        self.fd = fd
-
-    def release(self) -> None:
-        if self.fd is not None:
-            os.close(self.fd)  # closing the descriptor drops the flock
-            self.fd = None
-
-
 class RecordEpisodes(gym.Wrapper):
     """Record every finished episode of ``env`` into the folder ``path``.
 
@@ -185,11 +146,11 @@ class RecordEpisodes(gym.Wrapper):
         self.env_id = env_id or (spec.id if spec is not None else type(env.unwrapped).__name__)
         self.env_kwargs = env_kwargs if env_kwargs is not None else _spec_kwargs(env)
         self.path.mkdir(parents=True, exist_ok=True)
-        self._lock = _FolderLock(self.path)
+        self._lock = fmt.FolderLock(self.path)
         self._lock.acquire()
         try:
             self._write_meta()
-            self._repair_tail()
+            fmt.repair_tail(self.episodes_file, stacklevel=3)
         except BaseException:
             self._lock.release()
             raise
@@ -203,12 +164,11 @@ class RecordEpisodes(gym.Wrapper):
     # ---- files ---------------------------------------------------------------------
     @property
     def episodes_file(self) -> Path:
-        return self.path / EPISODES_FILE
+        return self.path / fmt.EPISODES_FILE
 
     def _write_meta(self) -> None:
-        meta_path = self.path / META_FILE
-        if meta_path.is_file():
-            meta = json.loads(meta_path.read_text())
+        if (self.path / fmt.META_FILE).is_file():
+            meta = fmt.read_meta(self.path)
             if meta.get("env_id") != self.env_id:
                 raise PalaestraError(
                     f"{self.path} holds recordings of {meta.get('env_id')!r}, not {self.env_id!r}: "
@@ -218,56 +178,13 @@ class RecordEpisodes(gym.Wrapper):
             self._own_kwargs = meta.get("env_kwargs") != self.env_kwargs
             return
         self._own_kwargs = False
-        meta = {
-            "format": FORMAT_VERSION,
-            "env_id": self.env_id,
-            "env_kwargs": self.env_kwargs,
-            "agent": self.agent_name,
-            "instructions": getattr(self.env.unwrapped, "instructions", ""),
-            "versions": _versions(),
-            "created": _now(),
-        }
-        tmp = meta_path.with_suffix(".json.tmp")
-        with open(tmp, "w") as fh:
-            json.dump(meta, fh, indent=2)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, meta_path)
-        _fsync_dir(self.path)
-
-    def _repair_tail(self) -> None:
-        """Isolate a partial last line left by a killed writer (the reader skips it)."""
-        file = self.episodes_file
-        if not file.is_file() or file.stat().st_size == 0:
-            return
-        with open(file, "rb+") as fh:
-            fh.seek(-1, os.SEEK_END)
-            if fh.read(1) != b"\n":
-                warnings.warn(
-                    f"{file} ends with a partial episode (a writer was killed mid-write); "
-                    "it is kept on its own line and skipped by the readers.",
-                    stacklevel=3,
-                )
-                fh.seek(0, os.SEEK_END)
-                fh.write(b"\n")
-                fh.flush()
-                os.fsync(fh.fileno())
+        fmt.write_meta(self.path, fmt.make_meta(
+            env_id=self.env_id, env_kwargs=self.env_kwargs, agent=self.agent_name,
+            instructions=getattr(self.env.unwrapped, "instructions", ""), versions=_versions(), created=_now(),
+        ))
 
     def _append(self, record: dict) -> None:
-        line = (json.dumps(record, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
-        new = not self.episodes_file.exists()
-        fd = os.open(self.episodes_file, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        try:
-            view = memoryview(line)
-            while view:
-                written = os.write(fd, view)
-                view = view[written:]
-            if self.fsync:
-                os.fsync(fd)
-        finally:
-            os.close(fd)
-        if new:
-            _fsync_dir(self.path)
+        fmt.append_line(self.episodes_file, record, fsync=self.fsync)
 
     # ---- the wrapper ----------------------------------------------------------------
     def _text_of(self, obs) -> str:
@@ -369,7 +286,7 @@ class RecordEpisodes(gym.Wrapper):
         if player is not None:
             record["player"] = int(player)
         if self._image is not None:
-            rel = f"images/{self._episode['episode_id']}/{t:04d}.png"
+            rel = fmt.step_image_path(self._episode["episode_id"], t)
             _save_png(self.path / rel, self._image)
             record["image"] = rel
         pending, self._pending = self._pending, {}
@@ -413,16 +330,13 @@ class RecordEpisodes(gym.Wrapper):
         steps = ep["steps"]
         ep["final_observation"] = self._obs_text
         if self._image is not None:
-            rel = f"images/{ep['episode_id']}/final.png"
+            rel = fmt.final_image_path(ep["episode_id"])
             _save_png(self.path / rel, self._image)
-            ep["final_image"] = rel
+            ep[fmt.FINAL_IMAGE] = rel
         ep["return"] = float(sum(s["reward"] for s in steps))
         ep["success"] = bool(info.get("success", False))
         ep["length"] = len(steps)
-        order = ("episode_id", "env_id", "task_id", "seed", "goal", "agent", "steps",
-                 "final_observation", "return", "success", "length", "created")
-        record = {k: ep[k] for k in order}
-        record.update({k: v for k, v in ep.items() if k not in record})
+        record = fmt.order_episode(ep)
         self._append(record)
         self.episodes_written += 1
         self.last_episode = record
@@ -444,15 +358,3 @@ class RecordEpisodes(gym.Wrapper):
     def instructions(self) -> str:
         return getattr(self.env.unwrapped, "instructions", "")
 
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:  # pragma: no cover
-        return
-    try:
-        os.fsync(fd)
-    except OSError:  # pragma: no cover - some filesystems refuse
-        pass
-    finally:
-        os.close(fd)
