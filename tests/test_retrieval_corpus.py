@@ -12,7 +12,12 @@ import palaestra  # noqa: F401
 from palaestra.envs.retrieval.corpus import CorpusError, load_jsonl, write_jsonl
 from palaestra.envs.retrieval.problem import build_problem
 from palaestra.envs.retrieval.tokens import count_tokens
-from palaestra.envs.retrieval.utility import ReaderUtility, RerankerUtility, rouge_l, token_f1
+from palaestra.envs.retrieval.utility import (
+    ReaderUtility,
+    RerankerUtility,
+    rouge_l,
+    token_f1,
+)
 from palaestra.envs.retrieval.world import World
 from palaestra.testing import check_env_contract
 

@@ -108,7 +108,7 @@ def _load_value_model(spec):
 
 
 class _Node:
-    __slots__ = ("seq", "cost", "value", "n", "w", "children", "untried")
+    __slots__ = ("children", "cost", "n", "seq", "untried", "value", "w")
 
     def __init__(self, seq: tuple, cost: int, value: float):
         self.seq, self.cost, self.value = seq, cost, value
@@ -131,8 +131,13 @@ class CarrotAgent(_Agent):
     name = "carrot"
 
     def __init__(self, simulations: int = 150, c: float = 0.3, cost_weight: float = 0.05, value_model=None,
-                 per_type: dict | None = None, seed: int | None = 0, **_ignored):
+                 per_type: dict | None = None, rollout: str = "random", seed: int | None = 0, **_ignored):
         from .world import QTYPES
+
+        if rollout not in ("random", "none"):
+            raise ValueError(f"rollout={rollout!r}: use 'random' (expand one child, then a random rollout whose "
+                             "prefixes are all valued) or 'none' (expand every child of a leaf at once)")
+        self.rollout = rollout
 
         self.settings = {"simulations": int(simulations), "c": float(c), "cost_weight": float(cost_weight)}
         if self.settings["simulations"] < 1:
@@ -198,15 +203,27 @@ class CarrotAgent(_Agent):
                     self._backup(path, node.value)
                     evals += 1
                     continue
-                kids = node.untried[: max(1, cfg["simulations"] - evals)]
+                if self.rollout == "none":  # expand every child of the leaf in one utility call
+                    kids = node.untried[: max(1, cfg["simulations"] - evals)]
+                else:  # expand one child, then a random rollout from it
+                    kids = node.untried[:1]
                 node.untried = node.untried[len(kids):]
                 seqs = [node.seq + (a,) for a in kids]
-                vals = _values(view, self.value_model, seqs)
-                evals += len(kids)
-                for a, s, v in zip(kids, seqs, vals):
-                    child = _Node(s, node.cost + cands[a].cost, float(v))
+                roll = self._rollout(seqs[0], node.cost + cands[kids[0]].cost, cands, budget) \
+                    if self.rollout == "random" else []
+                vals = _values(view, self.value_model, seqs + roll)
+                evals += len(seqs) + len(roll)
+                for s_, v in zip(roll, vals[len(seqs):]):
+                    cost = sum(cands[i].cost for i in s_)
+                    if (v, -cost) > (best.value, -best.cost):
+                        best = _Node(s_, cost, float(v))
+                tail = max(vals[len(seqs):], default=float("-inf"))
+                for a, s_, v in zip(kids, seqs, vals):
+                    child = _Node(s_, node.cost + cands[a].cost, float(v))
                     node.children[a] = child
-                    self._backup(path, child.value)
+                    # the backed-up value: the best place to stop on this path (any depth)
+                    child.w = max(child.value, tail)
+                    self._backup(path, child.w)
                     if (child.value, -child.cost) > (best.value, -best.cost):
                         best = child
         finally:
@@ -219,6 +236,19 @@ class CarrotAgent(_Agent):
         self.last_search = [{"action": a, "text": view.format_action(a), "visits": ch.n, "q": ch.w / ch.n,
                              "prior": 1.0, "critique": None} for a, ch in root.children.items()]
         return best.seq
+
+    def _rollout(self, seq: tuple, cost: int, cands, budget: float) -> list[tuple]:
+        """Random additions after ``seq`` until nothing fits: every prefix, to be valued."""
+        left = budget - cost
+        rest = [i for i in range(len(cands)) if i not in seq]
+        self.rng.shuffle(rest)
+        out = []
+        for i in rest:
+            if cands[i].cost <= left:
+                seq = seq + (i,)
+                left -= cands[i].cost
+                out.append(seq)
+        return out
 
     def _legal(self, start: dict, seq: tuple) -> list[int]:
         """Legal additions after ``seq``, asked of the view through a snapshot."""

@@ -133,7 +133,7 @@ class ValueModel:
 
     # ---- training (train split only) -----------------------------------------------
     @classmethod
-    def train(cls, env, seeds, sets_per_task: int = 60, seed: int = 0, progress=None) -> "ValueModel":
+    def train(cls, env, seeds, sets_per_task: int = 60, seed: int = 0, progress=None) -> ValueModel:
         """Fit on the tasks of ``seeds`` (each must be in the train split; refused
         otherwise). Labels: the scorer's utility of sampled sequences, read through
         ``planning_env(true_reward=True)`` (data collection)."""
@@ -186,7 +186,7 @@ class ValueModel:
         return path
 
     @classmethod
-    def load(cls, path) -> "ValueModel":
+    def load(cls, path) -> ValueModel:
         path = Path(path)
         if not path.exists():
             raise FileNotFoundError(f"no value model at {path}; train one with ValueModel.train(env, train_seeds)"
