@@ -140,6 +140,11 @@ def test_value_model_trains_on_the_train_split_only_and_predicts_held_out_utilit
     assert spearmanr(learned, truth).statistic > spearmanr(proxy, truth).statistic + 0.1
     with pytest.raises(FileNotFoundError, match="no value model"):
         ValueModel.load(tmp_path / "missing.pkl")
+    # hard examples: the sequences a search with the model rates highest get labelled and added
+    few = [s for s in range(30) if s % 5 != 4]
+    one = ValueModel.train(env, few, sets_per_task=20)
+    two = ValueModel.train(env, few, sets_per_task=20, rounds=2, search_simulations=40, hard_per_task=5)
+    assert two.meta["rows"] == one.meta["rows"] + 5 * len(few) and two.meta["rounds"] == 2
 
 
 @pytest.mark.slow

@@ -189,6 +189,7 @@ class CarrotAgent(_Agent):
         root = _Node(tuple(view.chosen), sum(cands[i].cost for i in view.chosen),
                      _values(view, self.value_model, [tuple(view.chosen)])[0])
         best, evals = root, 1
+        self.evaluated = {root.seq: root.value}  # every sequence valued in this search
         try:
             while evals < cfg["simulations"]:
                 node, path = root, [root]
@@ -211,8 +212,10 @@ class CarrotAgent(_Agent):
                 seqs = [node.seq + (a,) for a in kids]
                 roll = self._rollout(seqs[0], node.cost + cands[kids[0]].cost, cands, budget) \
                     if self.rollout == "random" else []
+                roll = roll[: max(0, cfg["simulations"] - evals - len(seqs))]  # the budget is exact
                 vals = _values(view, self.value_model, seqs + roll)
                 evals += len(seqs) + len(roll)
+                self.evaluated.update(zip(seqs + roll, vals))
                 for s_, v in zip(roll, vals[len(seqs):]):
                     cost = sum(cands[i].cost for i in s_)
                     if (v, -cost) > (best.value, -best.cost):

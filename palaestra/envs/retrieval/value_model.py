@@ -133,16 +133,58 @@ class ValueModel:
 
     # ---- training (train split only) -----------------------------------------------
     @classmethod
-    def train(cls, env, seeds, sets_per_task: int = 60, seed: int = 0, progress=None) -> ValueModel:
+    def train(cls, env, seeds, sets_per_task: int = 60, seed: int = 0, rounds: int = 1, search_simulations: int = 150,
+              hard_per_task: int = 10, progress=None) -> ValueModel:
         """Fit on the tasks of ``seeds`` (each must be in the train split; refused
         otherwise). Labels: the scorer's utility of sampled sequences, read through
-        ``planning_env(true_reward=True)`` (data collection)."""
+        ``planning_env(true_reward=True)`` (data collection).
+
+        ``rounds > 1`` adds the search's own mistakes: after each fit, a CARROT search
+        with the model runs on every training task, the ``hard_per_task`` sequences it
+        rates highest are labelled by the scorer and added, and the model is refitted
+        (a search exploits a value model's over-estimates; this teaches it where they are).
+        """
+        xs, ys = [], []
+        model = cls._fit(env, seeds, sets_per_task, seed, xs, ys, progress)
+        for _ in range(max(0, int(rounds) - 1)):
+            cls._hard_examples(env, seeds, model, search_simulations, hard_per_task, seed, xs, ys)
+            model = cls(cls._regressor(xs, ys, seed), {"tasks": len(list(seeds)), "rows": len(ys),
+                                                       "features": FEATURE_NAMES, "rounds": rounds})
+        return model
+
+    @staticmethod
+    def _regressor(xs, ys, seed):
         from palaestra.core import require
 
         ensemble = require("sklearn.ensemble", "retrieval")
+        model = ensemble.HistGradientBoostingRegressor(max_iter=300, learning_rate=0.05, max_leaf_nodes=31,
+                                                       random_state=seed)
+        model.fit(np.array(xs, dtype=np.float32), np.array(ys, dtype=np.float32))
+        return model
+
+    @classmethod
+    def _hard_examples(cls, env, seeds, model, simulations, per_task, seed, xs, ys):
+        from .agents import CarrotAgent
+
+        base = env.unwrapped
+        agent = CarrotAgent(simulations=simulations, value_model=model, seed=seed)
+        for s in seeds:
+            base.reset(seed=int(s))
+            agent.reset(env)
+            agent.search()
+            top = sorted(agent.evaluated.items(), key=lambda kv: -kv[1])[:per_task]
+            seqs = [q for q, _ in top]
+            labels = base.planning_env(true_reward=True).rewards_of(seqs)  # data collection on the train split
+            t = model._task(base.planning_env())
+            lam = base.cost_penalty
+            for q, y in zip(seqs, labels):
+                xs.append(t.features(q))
+                ys.append(y + lam * sum(t.costs[i] for i in q) / max(1.0, t.budget))
+
+    @classmethod
+    def _fit(cls, env, seeds, sets_per_task, seed, xs, ys, progress) -> ValueModel:
         base = env.unwrapped
         rng = random.Random(seed)
-        xs, ys = [], []
         for s in seeds:
             base.reset(seed=int(s))
             if base.task.split != "train":
@@ -173,10 +215,8 @@ class ValueModel:
                 ys.append(y + lam * sum(t.costs[i] for i in q) / max(1, budget))  # the utility itself
             if progress is not None:
                 progress()
-        model = ensemble.HistGradientBoostingRegressor(max_iter=300, learning_rate=0.05, max_leaf_nodes=31,
-                                                       random_state=seed)
-        model.fit(np.array(xs, dtype=np.float32), np.array(ys, dtype=np.float32))
-        return cls(model, {"tasks": len(list(seeds)), "rows": len(ys), "features": FEATURE_NAMES})
+        return cls(cls._regressor(xs, ys, seed), {"tasks": len(list(seeds)), "rows": len(ys),
+                                                  "features": FEATURE_NAMES})
 
     def save(self, path) -> Path:
         path = Path(path)
