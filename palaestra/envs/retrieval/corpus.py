@@ -4,7 +4,7 @@ User corpora are two JSONL files (one JSON object a line)::
 
     chunks.jsonl     {"id": "doc-1", "text": "..."}                  # documents or chunks
     questions.jsonl  {"query": "...", "answer": "...", "gold_chunk_ids": ["doc-1"]}
-                     (optional "id" and "type" fields)
+                     (optional "id", "type" and "split": "train" | "test", default test)
 
 ``load_jsonl(chunks, questions, chunk_tokens=64)`` cuts every text longer than
 ``chunk_tokens`` tokens into pieces of whole sentences ``doc-1#0``, ``doc-1#1``, ...
@@ -286,6 +286,9 @@ def load_jsonl(chunks_path, questions_path=None, *, chunk_tokens: int = 64, over
                 bad.append("has no gold_chunk_ids (utility='gold' needs them; or use utility='answer-reranker')")
             if qid in qids:
                 bad.append(f"repeats the id of line {qids[qid]}")
+            split = str(row.get("split", "test"))
+            if split not in ("train", "test"):
+                bad.append(f"has split {split!r}; use 'train' or 'test' (default test)")
             qids.setdefault(qid, n)
             gold: list[str] = []
             for g in map(str, gold_docs):
@@ -299,8 +302,8 @@ def load_jsonl(chunks_path, questions_path=None, *, chunk_tokens: int = 64, over
             if bad:
                 problems.extend(f"{where} {b}" for b in bad)
                 continue
-            questions.append(Question(id=qid, query=query, answer=answer, qtype=str(row.get("type", "user")), split=str(row.get("split", "test")),
-                                      gold_chunk_ids=tuple(dict.fromkeys(gold))))
+            questions.append(Question(id=qid, query=query, answer=answer, qtype=str(row.get("type", "user")),
+                                      gold_chunk_ids=tuple(dict.fromkeys(gold)), split=split))
     if problems:
         raise CorpusError(problems, f"corpus {chunks_path.parent}")
     return Corpus(name or chunks_path.parent.name or "user", chunks, questions)
@@ -328,5 +331,5 @@ def write_jsonl(corpus: Corpus, folder) -> Path:
     with open(folder / "questions.jsonl", "w", encoding="utf-8") as fh:
         for q in corpus.questions:
             fh.write(json.dumps({"id": q.id, "query": q.query, "answer": q.answer, "type": q.qtype,
-                                 "gold_chunk_ids": list(q.gold_chunk_ids)}) + "\n")
+                                 "gold_chunk_ids": list(q.gold_chunk_ids), "split": q.split}) + "\n")
     return folder
