@@ -100,6 +100,10 @@ def test_carrot_per_query_type_settings():
         make("carrot", per_type={"trivia": {}})
     with pytest.raises(ValueError, match="unknown settings"):
         make("carrot", per_type={"list": {"simulatons": 3}})
+    with pytest.raises(ValueError, match="no option.*simulatons.*its options: simulations"):
+        make("carrot", simulatons=3)
+    with pytest.raises(ValueError, match="has no option"):
+        make("greedy", batch_size=8)
 
 
 def test_generic_mcts_reads_costs_through_the_view():

@@ -27,6 +27,11 @@ import random
 from palaestra.agents.base import text_view
 
 
+def _refuse(agent: str, unknown: dict, known: str) -> None:
+    if unknown:
+        raise ValueError(f"agent {agent!r} has no option(s) {', '.join(sorted(unknown))}; its options: {known}")
+
+
 def _view(env):
     base = env.unwrapped
     if not callable(getattr(base, "planning_env", None)) or not hasattr(base, "agent_values"):
@@ -51,7 +56,8 @@ class TopKAgent(_Agent):
 
     name = "topk"
 
-    def __init__(self, k: int | None = None, **_ignored):
+    def __init__(self, k: int | None = None, **unknown):
+        _refuse("topk", unknown, "k")
         self.k = None if k in (None, "none", 0) else int(k)
 
     def act(self, observation, info):
@@ -70,7 +76,8 @@ class GreedyAgent(_Agent):
 
     name = "greedy"
 
-    def __init__(self, min_gain: float = 1e-9, value_model=None, **_ignored):
+    def __init__(self, min_gain: float = 1e-9, value_model=None, **unknown):
+        _refuse("greedy", unknown, "min_gain, value_model")
         self.min_gain = float(min_gain)
         self.value_model = _load_value_model(value_model)
 
@@ -131,9 +138,10 @@ class CarrotAgent(_Agent):
     name = "carrot"
 
     def __init__(self, simulations: int = 150, c: float = 0.3, cost_weight: float = 0.05, value_model=None,
-                 per_type: dict | None = None, rollout: str = "random", seed: int | None = 0, **_ignored):
+                 per_type: dict | None = None, rollout: str = "random", seed: int | None = 0, **unknown):
         from .world import QTYPES
 
+        _refuse("carrot", unknown, "simulations, c, cost_weight, value_model, per_type, rollout, seed")
         if rollout not in ("random", "none"):
             raise ValueError(f"rollout={rollout!r}: use 'random' (expand one child, then a random rollout whose "
                              "prefixes are all valued) or 'none' (expand every child of a leaf at once)")
