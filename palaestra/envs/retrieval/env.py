@@ -481,8 +481,9 @@ class ChunkSelectionEnv(PalaestraEnv):
         elif self.problem is None or self.problem.task_id != tid:
             self._load(tid)
         chosen = tuple(int(i) for i in state["chosen"])
-        if self.problem is not None and (len(set(chosen)) != len(chosen) or any(not 0 <= i < self.problem.n for i in chosen)
-                                         or self.problem.cost(chosen) > self.problem.budget):
+        prob = self.problem
+        if prob is not None and (len(set(chosen)) != len(chosen) or any(not 0 <= i < prob.n for i in chosen)
+                                 or prob.cost(chosen) > prob.budget):
             raise ValueError(f"snapshot chooses {chosen}: not distinct candidates within the budget of task {tid!r}")
         self.chosen = chosen
         self.done = bool(state["done"])

@@ -103,4 +103,5 @@ class ChunkSelectionView(AgentSideEnv):
         return f"ChunkSelectionView({self._env!r})"
 
 
-_OWN = {"query", "qtype", "candidates", "task", "query_embedding", "candidate_embeddings", "agent_values", "render_text", "step", "planning_env", "unwrapped"}
+_OWN = {"query", "qtype", "candidates", "task", "query_embedding", "candidate_embeddings", "agent_values",
+        "render_text", "step", "planning_env", "unwrapped"}

@@ -137,11 +137,13 @@ class World:
             add("founded_year", c, rng.randrange(1890, 2016))
             add("industry", c, rng.choice(_INDUSTRIES))
         self.facts = facts
+
         # the split by entity: every fifth of each kind is a test entity
-        self.pools = {split: {"people": [e for i, e in enumerate(self.people) if (i % 5 == 4) == (split == "test")],
-                              "companies": [e for i, e in enumerate(self.companies) if (i % 5 == 4) == (split == "test")],
-                              "cities": [e for i, e in enumerate(self.cities) if (i % 5 == 4) == (split == "test")]}
-                      for split in ("train", "test")}
+        def pool(items, split):
+            return [e for i, e in enumerate(items) if (i % 5 == 4) == (split == "test")]
+
+        self.pools = {split: {"people": pool(self.people, split), "companies": pool(self.companies, split),
+                              "cities": pool(self.cities, split)} for split in ("train", "test")}
         self.founded: dict[str, str] = {f: c for c, f in zip(self.companies, founders)}
         self._rates = (duplicate_rate, contradiction_rate, profile_rate, distractors_per_entity)
         self.corpus = self._build_chunks(rng)
