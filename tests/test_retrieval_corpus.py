@@ -9,10 +9,15 @@ import numpy as np
 import pytest
 
 import palaestra  # noqa: F401
-from palaestra.envs.retrieval.corpus import load_jsonl, write_jsonl
+from palaestra.envs.retrieval.corpus import CorpusError, load_jsonl, write_jsonl
 from palaestra.envs.retrieval.problem import build_problem
 from palaestra.envs.retrieval.tokens import count_tokens
-from palaestra.envs.retrieval.utility import ReaderUtility, RerankerUtility, rouge_l, token_f1
+from palaestra.envs.retrieval.utility import (
+    ReaderUtility,
+    RerankerUtility,
+    rouge_l,
+    token_f1,
+)
 from palaestra.envs.retrieval.world import World
 from palaestra.testing import check_env_contract
 
@@ -59,7 +64,7 @@ def test_jsonl_chunked_by_tokens_and_gold_mapped(corpus_dir):
 def test_jsonl_errors_name_the_line(tmp_path):
     bad = tmp_path / "chunks.jsonl"
     bad.write_text('{"id": "a", "text": "fine"}\n{"id": "b" "text": "broken"}\n')
-    with pytest.raises(ValueError, match=r"chunks.jsonl:2: not valid JSON"):
+    with pytest.raises(CorpusError, match=r"chunks.jsonl:2: not valid JSON"):
         load_jsonl(bad)
     bad.write_text('{"id": "a", "text": "x"}\n{"id": "a", "text": "y"}\n')
     with pytest.raises(ValueError, match="appears twice"):
@@ -69,6 +74,72 @@ def test_jsonl_errors_name_the_line(tmp_path):
     q.write_text('{"query": "?", "answer": "x", "gold_chunk_ids": ["zzz"]}\n')
     with pytest.raises(ValueError, match="gold chunk id 'zzz'"):
         load_jsonl(bad, q)
+
+
+def test_loader_reports_every_bad_item_up_front(tmp_path):
+    """Regression (issue 16): a non-UTF-8 file gave a bare UnicodeDecodeError, empty
+    chunks were dropped silently, and a question without gold ids failed only at the end
+    of the first episode. Now the whole corpus is validated before any episode and every
+    bad item is named with its file and line."""
+    folder = tmp_path / "c"
+    folder.mkdir()
+    (folder / "chunks.jsonl").write_bytes(
+        b'{"id": "ok", "text": "Oslo is the capital of Norway."}\n'
+        b'{"id": "latin1", "text": "Caf\xe9 au lait."}\n'
+        b'{"id": "empty", "text": "   "}\n'
+        b'{"id": "other", "text": "Rome is the capital of Italy."}\n')
+    (folder / "questions.jsonl").write_text(
+        '{"id": "good", "query": "Capital of Norway?", "answer": "Oslo", "gold_chunk_ids": ["ok"]}\n'
+        '{"id": "nogold", "query": "Capital of Italy?", "answer": "Rome"}\n'
+        '{"id": "noquery", "answer": "x", "gold_chunk_ids": ["ok"]}\n'
+        '{"id": "unknown", "query": "?", "answer": "x", "gold_chunk_ids": ["missing"]}\n')
+    with pytest.raises(CorpusError) as err:
+        gym.make("palaestra/ChunkSelection-v0", corpus=str(folder), utility="gold", budget=64)
+    text = str(err.value)
+    assert len(err.value.problems) == 5 and text.startswith("5 bad item(s)")
+    assert "chunks.jsonl:2: not UTF-8 (byte 0xe9" in text
+    assert "chunks.jsonl:3: id 'empty' has an empty text" in text
+    assert "questions.jsonl:2: question 'nogold' has no gold_chunk_ids" in text
+    assert "questions.jsonl:3: question 'noquery' needs a non-empty string 'query'" in text
+    assert "questions.jsonl:4: question 'unknown' gold chunk id 'missing'" in text
+    # without utility='gold' (the default is reranker-based) gold ids are optional
+    (folder / "chunks.jsonl").write_text('{"id": "ok", "text": "Oslo is the capital of Norway."}\n'
+                                         '{"id": "other", "text": "Rome is the capital of Italy."}\n')
+    (folder / "questions.jsonl").write_text('{"id": "nogold", "query": "Capital of Italy?", "answer": "Rome"}\n')
+    env = gym.make("palaestra/ChunkSelection-v0", corpus=str(folder), top_n=2, budget=64)
+    assert env.unwrapped.utility.name == "answer-reranker"
+    env.reset(options={"task": "nogold"})
+    env.step(env.unwrapped.top_n)
+
+
+def test_sentence_level_gold_and_chunks_that_fit_the_smallest_budget(tmp_path, monkeypatch):
+    """Regression (issue 14): with 128-token chunks, 189 of 239 could not fit a 64-token
+    budget, and a gold document whose answer was not found verbatim made every piece
+    gold (a 17-token tail with nothing relevant). Now pieces are whole sentences of at
+    most 64 tokens by default, gold is found per sentence, and a chunk size over the
+    budget is refused."""
+    monkeypatch.setenv("PALAESTRA_CACHE", str(tmp_path / "cache"))
+    folder = tmp_path / "c"
+    folder.mkdir()
+    report = " ".join(f"Sentence {i} of the report covers harbours and shipping lanes." for i in range(20))
+    docs = [{"id": "long", "text": report + " The harbour master of Port Vell is Marta Quintana. " + report},
+            {"id": "founding", "text": report + " The city was established by traders in 1142. " + report}]
+    qs = [{"id": "harbour", "query": "Who is the harbour master of Port Vell?", "answer": "Marta Quintana",
+           "gold_chunk_ids": ["long"]},
+          {"id": "when", "query": "When was the city established?", "answer": "the twelfth century",
+           "gold_chunk_ids": ["founding"]}]
+    (folder / "chunks.jsonl").write_text("\n".join(json.dumps(d) for d in docs) + "\n")
+    (folder / "questions.jsonl").write_text("\n".join(json.dumps(q) for q in qs) + "\n")
+    corpus = load_jsonl(folder)
+    assert all(count_tokens(c.text) <= 64 for c in corpus.chunks)
+    for q, needle in zip(corpus.questions, ("Marta Quintana", "established by traders")):
+        assert len(q.gold_chunk_ids) == 1  # one piece: the one holding the gold sentence
+        assert needle in corpus.chunks[corpus.index_of(q.gold_chunk_ids[0])].text
+    env = gym.make("palaestra/ChunkSelection-v0", corpus=str(folder), budget=64, top_n=5)
+    env.reset(options={"task": "harbour"})
+    assert all(c.cost <= 64 for c in env.unwrapped.problem.candidates)
+    with pytest.raises(ValueError, match="chunk_tokens=128 with budget=64"):
+        gym.make("palaestra/ChunkSelection-v0", corpus=str(folder), budget=64, chunk_tokens=128)
 
 
 def test_generated_world_round_trips_through_jsonl(tmp_path):
@@ -159,11 +230,19 @@ def test_user_corpus_env_contract_and_success(corpus_dir):
     env = gym.make("palaestra/ChunkSelection-v0", corpus=str(corpus_dir), top_n=4, budget=120)
     obs, info = env.reset(options={"task": "cap-no"})
     base = env.unwrapped
-    assert base.utility.name == "gold"
+    assert base.utility.name == "answer-reranker"  # the default for user corpora: not additive, reads the answer
     gold = [i for i, c in enumerate(base.problem.candidates) if c.chunk.id == "oslo"][0]
+    other = [i for i, c in enumerate(base.problem.candidates) if c.chunk.id != "oslo"]
+    assert base.reward_of((gold,)) > max(base.reward_of((o,)) for o in other)
+    assert base.reward_of((gold,)) > base.reward_of((gold, other[0]))  # an off-topic chunk dilutes
     env.step(gold)
     _, r, term, _, info = env.step(base.top_n)
-    assert term and info["success"] and r == pytest.approx(1.0)
+    assert term and info["success"] and r == pytest.approx(base.reward_of((gold,)))
+    genv = gym.make("palaestra/ChunkSelection-v0", corpus=str(corpus_dir), top_n=4, budget=120, utility="gold")
+    genv.reset(options={"task": "cap-no"})
+    g = [i for i, c in enumerate(genv.unwrapped.problem.candidates) if c.chunk.id == "oslo"][0]
+    genv.step(g)
+    assert genv.step(genv.unwrapped.top_n)[1] == pytest.approx(1.0)
 
 
 @pytest.mark.slow

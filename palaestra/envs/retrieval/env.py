@@ -15,7 +15,7 @@ from .corpus import Corpus, load_jsonl
 from .oracle import oracle_actions
 from .problem import Problem, build_problem
 from .retrievers import get_retriever
-from .utility import make_utility
+from .utility import AGENT_UTILITIES, make_utility
 from .world import QTYPES, world
 
 FEATURES = ("score", "rank", "cost", "cost_left", "fits", "chosen", "position", "sim_chosen", "query_overlap", "valid")
@@ -57,12 +57,27 @@ class ChunkSelectionEnv(PalaestraEnv):
 
     ## Rewards
     0 until the end; then ``utility(question, chosen sequence) - cost_penalty * tokens
-    used / budget``. ``utility``: ``answer`` (generated worlds; exact), ``gold`` (user
-    corpora with gold chunk ids), ``reranker`` (MiniLM similarity of the query and the
-    ordered concatenation, as CARROT), ``reader`` (a reader LLM's answer, token F1 or
-    ROUGE-L), or any object with ``value(problem, seq)``. ``info["success"]``: the
+    used / budget``. ``utility`` (the scorer's, hidden from agents): ``answer``
+    (generated worlds; exact, per-hop credit by default, ``utility_options={"credit":
+    "all-or-nothing"}`` for the strict one), ``answer-reranker`` (user corpora' default:
+    MiniLM similarity of question + gold answer and the ordered chosen text), ``gold``
+    (user corpora: gold-sentence recall), ``reranker`` (MiniLM similarity of the query
+    and the ordered concatenation, as CARROT), ``reader`` (a reader LLM's answer, token
+    F1 or ROUGE-L), or any object with ``value(problem, seq)``. ``info["success"]``: the
     evidence is complete (every needed fact stated and none contradicted; every gold
     chunk for user corpora).
+
+    ## What an agent may use (``reward_access = "hidden"``)
+    ``planning_env()`` is :class:`~palaestra.envs.retrieval.planning.ChunkSelectionView`,
+    a whitelist: the query, candidate texts, scores and costs, the chosen sequence,
+    snapshots (which hold no scores) and the agent-side reward: at the end
+    ``agent_utility(query, sequence) - cost_penalty * tokens / budget`` with
+    ``agent_utility`` ``"pooled"`` (default: MiniLM reranker cosine of the query and the
+    ordered set, from cached chunk embeddings), ``"reranker"`` (the same on the real
+    concatenation, CARROT's proxy; about 60 ms a set on a CPU) or an object with
+    ``value(problem, seq)`` that reads only the query and the chunks (e.g. the learned
+    value model of ``palaestra.envs.retrieval.value_model``). ``reward_of``, the utility,
+    the problem (with its labels), the corpus and the oracle are the scorer's.
 
     ## Episode End
     Terminated on ``stop``, or when no remaining candidate fits the budget left.
@@ -74,24 +89,38 @@ class ChunkSelectionEnv(PalaestraEnv):
     ``retriever``: ``bm25``/``dense``/``hybrid``; ``top_n`` (10); ``budget`` in tokens
     (128); ``utility`` and ``utility_options``; ``cost_penalty`` (lambda, 0.0);
     ``ensure_gold`` (True: a gold chunk the retriever missed replaces the last non-gold
-    candidate); ``llm`` (the reader for ``utility="reader"``); ``chunk_tokens`` (128, user
-    corpora); ``max_chars`` (300); ``render_mode``: ``"ansi"`` or None.
+    candidate); ``llm`` (the reader for ``utility="reader"``); ``agent_utility``
+    (``"pooled"``); ``chunk_tokens`` (64, user corpora: pieces of whole sentences, at most
+    the budget); ``max_chars`` (300); ``render_mode``: ``"ansi"`` or None.
 
     ## Version History
     - v0: first version.
     """
 
     metadata = {"render_modes": ["ansi"], "render_fps": 4}
+    reward_access = "hidden"
+    #: everything that reads gold labels or the scorer's utility (the planning view is a
+    #: whitelist besides; see ``planning.ChunkSelectionView.PUBLIC``)
+    scorer_only = ("reward_of", "rewards_of", "stop_value", "utility", "problem", "problem_for", "world", "corpus",
+                   "final", "search_step", "validate_task")
+    scorer_info_keys = ("utility", "reward", "success")
 
     def __init__(self, corpus="synthetic", world_seed: int = 0, world_size: str = "default", qtypes=None,
-                 retriever: str = "bm25", top_n: int = 10, budget: int = 128, utility="answer",
+                 retriever: str = "bm25", top_n: int = 10, budget: int = 128, utility="auto",
                  utility_options: dict | None = None, cost_penalty: float = 0.0, ensure_gold: bool = True,
-                 llm=None, chunk_tokens: int = 128, max_chars: int = 300, render_mode: str | None = None):
+                 llm=None, chunk_tokens: int | None = None, max_chars: int = 300, agent_utility="pooled",
+                 render_mode: str | None = None):
         super().__init__(render_mode=render_mode)
-        if int(top_n) < 1:
-            raise ValueError(f"top_n must be at least 1, got {top_n}")
-        if int(budget) < 1:
-            raise ValueError(f"budget must be a positive number of tokens, got {budget}")
+        if not 1 <= int(top_n) <= 200:
+            raise ValueError(f"top_n must be in 1..200, got {top_n}")
+        if not 1 <= int(budget) <= 100_000:
+            raise ValueError(f"budget must be a number of tokens in 1..100000, got {budget}")
+        chunk_tokens = min(64, int(budget)) if chunk_tokens is None else chunk_tokens
+        if isinstance(corpus, (str, Path)) and corpus != "synthetic" and not 1 <= int(chunk_tokens) <= int(budget):
+            raise ValueError(f"chunk_tokens={chunk_tokens} with budget={budget}: a piece longer than the budget can "
+                             "never be chosen; pass chunk_tokens at most the smallest budget you will run")
+        if utility == "auto":
+            utility = "answer" if isinstance(corpus, str) and corpus == "synthetic" else "answer-reranker"
         self.synthetic = isinstance(corpus, str) and corpus == "synthetic"
         if self.synthetic:
             self.world = world(int(world_seed), world_size)
@@ -99,7 +128,9 @@ class ChunkSelectionEnv(PalaestraEnv):
         elif isinstance(corpus, Corpus):
             self.world, self.corpus = None, corpus
         elif isinstance(corpus, (str, Path)):
-            self.world, self.corpus = None, load_jsonl(corpus, chunk_tokens=int(chunk_tokens))
+            self.world, self.corpus = None, load_jsonl(corpus, chunk_tokens=int(chunk_tokens),
+                                                       require_gold=utility == "gold",
+                                                       require_answer=utility in ("answer-reranker", "reader"))
         else:
             raise ValueError(f"corpus={corpus!r}: use 'synthetic', a JSONL folder/path or a Corpus")
         if not self.synthetic and not self.corpus.questions:
@@ -114,6 +145,10 @@ class ChunkSelectionEnv(PalaestraEnv):
         if utility == "answer" and not self.synthetic:
             utility = "gold"  # user corpora carry no facts
         self.utility = make_utility(utility, llm=llm, **(utility_options or {}))
+        if isinstance(agent_utility, str) and agent_utility not in AGENT_UTILITIES:
+            raise ValueError(f"agent_utility={agent_utility!r}: use one of {', '.join(AGENT_UTILITIES)} or an object "
+                             "with value(problem, seq) that reads only the query and the chunk texts")
+        self.agent_utility = make_utility(agent_utility)
         self.retriever_kind = retriever
         self.retriever = get_retriever(self.corpus, retriever)
         self.top_n, self._budget = int(top_n), int(budget)
@@ -193,9 +228,7 @@ class ChunkSelectionEnv(PalaestraEnv):
 
     def _task(self, prob: Problem) -> Task:
         q = prob.question
-        m = re.fullmatch(r"q(\d+)", prob.task_id) if self.synthetic else None
-        split = "test" if m and int(m.group(1)) % 5 == 4 else "train"  # generated: one seed in five is test
-        return Task(id=prob.task_id, goal=q.query, split=split,
+        return Task(id=prob.task_id, goal=q.query, split=q.split,
                     data={"answer": q.answer, "qtype": q.qtype, "facts": list(q.facts),
                           "gold_chunk_ids": list(q.gold_chunk_ids), "budget": prob.budget},
                     validator=self._validate, oracle=self._solve)
@@ -219,8 +252,45 @@ class ChunkSelectionEnv(PalaestraEnv):
         return [v - self.cost_penalty * prob.cost(s) / max(1, prob.budget) for v, s in zip(vals, seqs)]
 
     def stop_value(self) -> float:
-        """The reward of stopping now: CARROT's value of a node at any depth."""
+        """The reward of stopping now (scorer side)."""
         return self.reward_of(self.chosen)
+
+    # ---- the agent side ----------------------------------------------------------------
+    def planning_env(self, *, true_reward: bool = False):
+        """The agent-side view (``planning.ChunkSelectionView``), or, with
+        ``true_reward=True`` (collecting training data), the env itself."""
+        if true_reward:
+            return self
+        from .planning import ChunkSelectionView
+
+        return ChunkSelectionView(self)
+
+    def agent_values(self, seqs) -> list[float]:
+        """The agent-side reward of stopping with each sequence: ``agent_utility`` (reads
+        only the query and the chunk texts) minus ``cost_penalty * tokens / budget``."""
+        prob = self.problem
+        seqs = [tuple(s) for s in seqs]
+        vals = self.agent_utility.values(prob, seqs)
+        return [v - self.cost_penalty * prob.cost(s) / max(1, prob.budget) for v, s in zip(vals, seqs)]
+
+    def embeddings(self):
+        """(query embedding, candidate embeddings) of the current task: public data, from
+        the disk-cached corpus embeddings (see ``retrievers.corpus_embeddings``)."""
+        from .retrievers import corpus_embeddings, embed
+
+        prob = self.problem
+        key = (prob.task_id, prob.question.query)
+        if getattr(self, "_emb_key", None) != key:
+            allv = corpus_embeddings(self.corpus)
+            self._emb = (embed([prob.question.query])[0],
+                         allv[[self.corpus.index_of(c.chunk.id) for c in prob.candidates]])
+            self._emb_key = key
+        return self._emb
+
+    def agent_reward(self, action, info: dict) -> float:
+        """The documented agent-side proxy: at the end of an episode, the agent-side value
+        of the chosen sequence (see :meth:`agent_values`); 0 before."""
+        return self.agent_values([self.chosen])[0] if self.done else 0.0
 
     # ---- gymnasium ---------------------------------------------------------------------
     def reset(self, *, seed=None, options=None):
@@ -265,6 +335,23 @@ class ChunkSelectionEnv(PalaestraEnv):
         return mask_from_legal(self.top_n + 1, self.legal_actions()).astype(bool)
 
     def step(self, action):
+        obs, terminated, _ = self.advance(action)
+        reward = 0.0
+        if terminated:
+            reward = self._final()["reward"]
+        return obs, float(reward), terminated, False, self._info()
+
+    def _final(self) -> dict:
+        """The scorer's verdict on a finished episode (computed once)."""
+        if self.final is None:
+            reward = self.reward_of(self.chosen)
+            self.final = {"utility": self.utility.value(self.problem, self.chosen), "reward": reward,
+                          "success": self.problem.evidence_complete(self.chosen)}
+        return self.final
+
+    def advance(self, action):
+        """The transition without the scorer: ``(observation, terminated, public info)``.
+        ``step`` adds the hidden reward; the agent-side view adds the agent's."""
         if self.problem is None:
             raise InvalidAction("call reset() before step().")
         if self.done:
@@ -281,13 +368,9 @@ class ChunkSelectionEnv(PalaestraEnv):
         if not stopped:
             self.chosen = self.chosen + (a,)
         terminated = stopped or not self._fitting()
-        reward = 0.0
         if terminated:
             self.done = True
-            reward = self.reward_of(self.chosen)
-            self.final = {"utility": self.utility.value(self.problem, self.chosen), "reward": reward,
-                          "success": self.problem.evidence_complete(self.chosen)}
-        return self._obs(), float(reward), terminated, False, self._info()
+        return self._obs(), terminated, self._info(public=True)
 
     def _obs(self) -> dict:
         n, prob = self.top_n, self.problem
@@ -307,12 +390,12 @@ class ChunkSelectionEnv(PalaestraEnv):
         return {"candidates": feats, "budget_left": np.array([max(0.0, left / budget)], dtype=np.float32),
                 "action_mask": mask_from_legal(n + 1, self.legal_actions())}
 
-    def _info(self) -> dict:
+    def _info(self, public: bool = False) -> dict:
         info = {"task_id": self.problem.task_id, "action_mask": mask_from_legal(self.top_n + 1, self.legal_actions()),
                 "tokens_used": self.spent(), "budget_left": self.budget_left(), "qtype": self.problem.question.qtype,
                 "chosen": [self.problem.candidates[i].chunk.id for i in self.chosen]}
-        if self.done and self.final is not None:
-            info.update(self.final)
+        if self.done and not public:
+            info.update(self._final())
         return info
 
     # ---- text view ---------------------------------------------------------------------
@@ -352,7 +435,9 @@ class ChunkSelectionEnv(PalaestraEnv):
             raise InvalidAction(f"{a} is not an action: 0..{self.top_n - 1} add a candidate, {self.top_n} stops.")
         return f"add {a + 1}"
 
-    def render_text(self) -> str:
+    def render_text(self, public: bool = False) -> str:
+        """The state in words; when the episode is over, the scorer's verdict too (not in
+        the agent-side view, which passes ``public=True``)."""
         prob = self.problem
         if prob is None:
             return "No task yet: call reset()."
@@ -371,10 +456,12 @@ class ChunkSelectionEnv(PalaestraEnv):
             lines.append("Chosen so far, in order: " + ", ".join(str(i + 1) for i in chosen))
         else:
             lines.append("Chosen so far: none")
-        if self.done:
-            f = self.final or {}
-            lines.append(f"Episode over: utility {f.get('utility', 0.0):.3f}, reward {f.get('reward', 0.0):.3f}, "
-                         f"evidence {'complete' if f.get('success') else 'incomplete'}.")
+        if self.done and public:
+            lines.append("Episode over.")
+        elif self.done:
+            f = self._final()
+            lines.append(f"Episode over: utility {f['utility']:.3f}, reward {f['reward']:.3f}, "
+                         f"evidence {'complete' if f['success'] else 'incomplete'}.")
         else:
             legal = [self.format_action(a) for a in self.legal_actions()]
             lines.append("Legal actions: " + ", ".join(legal))
@@ -382,8 +469,10 @@ class ChunkSelectionEnv(PalaestraEnv):
 
     # ---- snapshots -----------------------------------------------------------------------
     def get_state(self):
+        """A snapshot: the task id and the chosen sequence (no scores: the scorer's verdict
+        is recomputed from them, and never handed to an agent)."""
         return {"task_id": None if self.problem is None else self.problem.task_id, "chosen": tuple(self.chosen),
-                "done": self.done, "steps": self.steps, "final": None if self.final is None else dict(self.final)}
+                "done": self.done, "steps": self.steps}
 
     def set_state(self, state) -> None:
         tid = state["task_id"]
@@ -391,7 +480,12 @@ class ChunkSelectionEnv(PalaestraEnv):
             self.problem, self.task = None, None
         elif self.problem is None or self.problem.task_id != tid:
             self._load(tid)
-        self.chosen = tuple(state["chosen"])
+        chosen = tuple(int(i) for i in state["chosen"])
+        prob = self.problem
+        if prob is not None and (len(set(chosen)) != len(chosen) or any(not 0 <= i < prob.n for i in chosen)
+                                 or prob.cost(chosen) > prob.budget):
+            raise ValueError(f"snapshot chooses {chosen}: not distinct candidates within the budget of task {tid!r}")
+        self.chosen = chosen
         self.done = bool(state["done"])
         self.steps = int(state["steps"])
-        self.final = None if state["final"] is None else dict(state["final"])
+        self.final = None

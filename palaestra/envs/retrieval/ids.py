@@ -7,7 +7,8 @@ ENVS = [
         "palaestra/ChunkSelection-v0",
         "palaestra.envs.retrieval.env:ChunkSelectionEnv",
         "CORAG/CARROT budgeted chunk selection: pick an ordered combination of top-N retrieved chunks "
-        "under a token budget, or stop; utility=answer|gold|reranker|reader; corpus=synthetic or JSONL; "
+        "under a token budget, or stop; hidden utility=answer|answer-reranker|gold|reranker|reader, agent-side "
+        "proxy agent_utility=pooled|reranker; corpus=synthetic or JSONL; "
         "retriever=bm25|dense|hybrid.",
         "retrieval",
     ),

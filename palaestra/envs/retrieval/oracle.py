@@ -3,8 +3,10 @@
 Maximises the env's terminal reward ``utility(seq) - cost_penalty * cost(seq) / budget``
 over every completion of a fixed prefix. Order-invariant utilities (answer, gold) are
 searched over sets (include/exclude, candidates in index order); order-dependent ones
-(reranker, reader) over sequences. A node is pruned when ``utility.upper_bound`` minus
-the cost already spent cannot beat the incumbent. ``max_evals`` caps the work: the
+(reranker, reader) over sequences. Among equally good sequences (within ``tol``) the
+cheapest in tokens wins, so the oracle's "tokens used" is a minimum. A node is pruned
+when ``utility.upper_bound`` minus the cost already spent cannot beat the incumbent, and
+cannot tie it more cheaply. ``max_evals`` caps the work: the
 result says whether the optimum was proven.
 """
 
@@ -25,7 +27,7 @@ class OracleResult:
 
 
 def best_sequence(problem: Problem, utility: Utility, prefix=(), cost_penalty: float = 0.0,
-                  max_evals: int = 200_000) -> OracleResult:
+                  max_evals: int = 200_000, tol: float = 1e-9) -> OracleResult:
     prefix = tuple(prefix)
     budget = problem.budget
     costs = [c.cost for c in problem.candidates]
@@ -40,12 +42,19 @@ def best_sequence(problem: Problem, utility: Utility, prefix=(), cost_penalty: f
         evals += 1
         return utility.value(problem, seq) - cost_penalty * spent / max(1, budget)
 
-    best_seq, best_val = prefix, reward(prefix, spent0)
+    best_seq, best_val, best_cost = prefix, reward(prefix, spent0), spent0
     rest = [i for i in range(problem.n) if i not in set(prefix)]
+
+    def better(v: float, cost: int) -> bool:
+        return v > best_val + tol or (v >= best_val - tol and cost < best_cost)
+
+    def hopeless(bound: float, spent: int) -> bool:
+        # extensions only add cost: nothing below can beat the incumbent or tie it cheaper
+        return bound < best_val - tol or (bound <= best_val + tol and spent >= best_cost)
 
     if utility.order_invariant:
         def dfs(pos: int, seq: tuple, spent: int):
-            nonlocal best_seq, best_val, truncated
+            nonlocal best_seq, best_val, best_cost, truncated
             if evals >= max_evals:
                 truncated = True
                 return
@@ -53,22 +62,22 @@ def best_sequence(problem: Problem, utility: Utility, prefix=(), cost_penalty: f
             remaining = [j for j in rest[pos:] if costs[j] <= left]
             if not remaining:
                 return
-            if utility.upper_bound(problem, seq, remaining) - cost_penalty * spent / max(1, budget) <= best_val + 1e-12:
+            if hopeless(utility.upper_bound(problem, seq, remaining) - cost_penalty * spent / max(1, budget), spent):
                 return
             for k, j in enumerate(rest[pos:], pos):
                 if costs[j] > left:
                     continue
                 s2, sp2 = seq + (j,), spent + costs[j]
                 v = reward(s2, sp2)
-                if v > best_val + 1e-12:
-                    best_seq, best_val = s2, v
+                if better(v, sp2):
+                    best_seq, best_val, best_cost = s2, v, sp2
                 dfs(k + 1, s2, sp2)
                 if truncated:
                     return
         dfs(0, prefix, spent0)
     else:
         def dfs_seq(seq: tuple, spent: int):
-            nonlocal best_seq, best_val, truncated, evals
+            nonlocal best_seq, best_val, best_cost, truncated, evals
             if evals >= max_evals:
                 truncated = True
                 return
@@ -76,15 +85,16 @@ def best_sequence(problem: Problem, utility: Utility, prefix=(), cost_penalty: f
             remaining = [j for j in rest if j not in seq and costs[j] <= left]
             if not remaining:
                 return
-            if utility.upper_bound(problem, seq, remaining) - cost_penalty * spent / max(1, budget) <= best_val + 1e-12:
+            if hopeless(utility.upper_bound(problem, seq, remaining) - cost_penalty * spent / max(1, budget), spent):
                 return
             kids = [seq + (j,) for j in remaining]
             vals = utility.values(problem, kids)  # one batch per node
             evals += len(kids)
             for s2, u in zip(kids, vals):
-                v = u - cost_penalty * (spent + costs[s2[-1]]) / max(1, budget)
-                if v > best_val + 1e-12:
-                    best_seq, best_val = s2, v
+                sp2 = spent + costs[s2[-1]]
+                v = u - cost_penalty * sp2 / max(1, budget)
+                if better(v, sp2):
+                    best_seq, best_val, best_cost = s2, v, sp2
             for s2 in kids:
                 dfs_seq(s2, spent + costs[s2[-1]])
                 if truncated:

@@ -31,6 +31,8 @@ class Problem:
     #: N x N lexical (Jaccard) similarity between candidates; and candidate-query overlap
     sim: np.ndarray = field(default=None, repr=False)
     qsim: np.ndarray = field(default=None, repr=False)
+    #: the corpus the candidates come from (for cached embeddings)
+    corpus: Corpus | None = field(default=None, repr=False)
 
     @property
     def n(self) -> int:
@@ -115,4 +117,4 @@ def build_problem(corpus: Corpus, question: Question, retriever, top_n: int, bud
             sim[a, b] = sim[b, a] = len(words[a] & words[b]) / u
     q = _words(question.query)
     qsim = np.array([len(q & w) / (len(q) or 1) for w in words], dtype=np.float32)
-    return Problem(question.id, question, cands, int(budget), getattr(retriever, "kind", "?"), sim, qsim)
+    return Problem(question.id, question, cands, int(budget), getattr(retriever, "kind", "?"), sim, qsim, corpus)

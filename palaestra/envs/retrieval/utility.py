@@ -2,17 +2,28 @@
 
 - ``AnswerUtility`` (generated worlds; exact and deterministic): a simulated reader
   answers from the facts the chunks state. A needed fact counts 1 when supported, 0.5
-  when both supported and contradicted, 0 when missing or only contradicted. Factoid,
-  multi-hop and comparison answers need every fact: all established gives 1.0, else
-  ``partial`` x their mean (``partial=0`` by default: the answer is right or wrong, so a
-  lone hop is worth nothing, as CORAG's chunk combinations). List answers score the mean
-  (each item is one fact). Every
+  when both supported and contradicted, 0 when missing or only contradicted. Credit is
+  per hop by default (``credit="per-hop"``): the mean over the needed facts, so a
+  two-hop question with one hop established scores 0.5 and every hop found pays.
+  ``credit="all-or-nothing"`` scores factoid, multi-hop and comparison answers 1.0 only
+  when every fact is established, else 0 (a lone hop is worth nothing; list answers keep
+  the mean, each item being one fact). Every
   chunk that bears on no needed fact (a topical distractor) costs ``distractor_penalty``;
   near-duplicates cost nothing but budget. Non-additive and non-monotone in the chunks.
-- ``GoldUtility`` (user corpora with gold chunk ids): recall of gold chunks, minus
-  ``distractor_penalty`` per non-gold chunk.
-- ``RerankerUtility`` (CARROT): cosine of MiniLM embeddings of the query and of the
-  chunks concatenated in order (MiniLM reads 256 tokens, so order matters).
+- ``GoldUtility`` (user corpora with gold chunk ids): recall of gold chunks (found at
+  the sentence level by the loader), minus ``distractor_penalty`` per non-gold chunk.
+  Additive: greedy equals the oracle on it.
+- ``AnswerRerankerUtility`` (``"answer-reranker"``, the default for user corpora): the
+  MiniLM cosine of the question with its gold answer and the chosen chunks concatenated
+  in order (MiniLM reads 256 tokens). It reads the answer, so only the scorer may use it;
+  it is not additive (a second chunk on the same sentence adds little, an off-topic one
+  dilutes) and needs no gold ids.
+- ``RerankerUtility`` (CARROT; agent-side): cosine of MiniLM embeddings of the query and
+  of the chunks concatenated in order (MiniLM reads 256 tokens, so order matters).
+- ``PooledRerankerUtility`` (``"pooled"``; agent-side, fast): the same cosine with the
+  concatenation's embedding approximated by the token-weighted sum of the chunks' own
+  (disk-cached) embeddings, each chunk weighted by its tokens inside MiniLM's 256-token
+  window, so order still matters. One query embedding per task, no model call per set.
 - ``ReaderUtility``: a reader LLM (any LanguageModel: ``generate(prompts, n, temperature,
   max_new_tokens)``) answers from the chunks; token F1 or ROUGE-L against the gold answer.
 
@@ -28,7 +39,10 @@ import numpy as np
 
 from .problem import Problem
 
-UTILITIES = ("answer", "gold", "reranker", "reader")
+UTILITIES = ("answer", "gold", "answer-reranker", "reranker", "pooled", "reader")
+#: utilities computed only from what an agent may see (query, chunk texts, token counts)
+AGENT_UTILITIES = ("reranker", "pooled")
+CREDITS = ("per-hop", "all-or-nothing")
 
 
 class Utility:
@@ -68,10 +82,12 @@ class Utility:
 class AnswerUtility(Utility):
     name = "answer"
 
-    def __init__(self, distractor_penalty: float = 0.04, partial: float = 0.0):
+    def __init__(self, distractor_penalty: float = 0.04, credit: str = "per-hop"):
         super().__init__()
+        if credit not in CREDITS:
+            raise ValueError(f"credit={credit!r}: use 'per-hop' (the mean over needed facts) or 'all-or-nothing'")
         self.distractor_penalty = float(distractor_penalty)
-        self.partial = float(partial)
+        self.credit = credit
 
     def _check(self, problem: Problem):
         if not problem.question.facts:
@@ -84,9 +100,9 @@ class AnswerUtility(Utility):
         if not states:
             return 0.0
         mean = sum(states) / len(states)
-        if problem.question.qtype == "list":
+        if problem.question.qtype == "list" or self.credit == "per-hop":
             return mean
-        return 1.0 if all(s == 1.0 for s in states) else self.partial * mean
+        return 1.0 if all(s == 1.0 for s in states) else 0.0
 
     def _penalty(self, problem: Problem, seq) -> float:
         return self.distractor_penalty * sum(1 for i in seq if not problem.is_relevant(i))
@@ -175,6 +191,83 @@ class RerankerUtility(Utility):
 
     def value(self, problem: Problem, seq) -> float:
         return self.values(problem, [seq])[0]
+
+
+class AnswerRerankerUtility(RerankerUtility):
+    """Scorer-side: MiniLM cosine of "question answer" and the ordered chosen text."""
+
+    name = "answer-reranker"
+
+    def _query(self, problem: Problem) -> np.ndarray:
+        q = problem.question.query + " " + problem.question.answer
+        if q not in self._qemb:
+            from .retrievers import embed
+
+            self._qemb[q] = embed([q])[0]
+        return self._qemb[q]
+
+    def _key(self, problem: Problem, seq) -> tuple:
+        return (problem.task_id, problem.question.query, problem.question.answer, tuple(seq))
+
+    def values(self, problem: Problem, seqs) -> list[float]:
+        if not problem.question.answer:
+            raise ValueError(f"question {problem.task_id!r} has no answer; utility='answer-reranker' scores "
+                             "against it (give one in questions.jsonl, or use utility='gold')")
+        keys = [self._key(problem, s) for s in seqs]
+        todo = [k for k in dict.fromkeys(keys) if k not in self._memo and k[3]]
+        if todo:
+            from .retrievers import embed
+
+            emb = embed([self._text(problem, k[3]) for k in todo])
+            sims = emb @ self._query(problem)
+            for k, s in zip(todo, sims):
+                self._memo[k] = max(0.0, float(s))
+        return [self._memo.get(k, 0.0) if k[3] else 0.0 for k in keys]
+
+
+class PooledRerankerUtility(Utility):
+    """Agent-side and fast: CARROT's reranker cosine with the concatenation's embedding
+    approximated from the chunks' cached embeddings (see the module docstring)."""
+
+    name = "pooled"
+    order_invariant = False
+
+    def __init__(self, window: int = 256):
+        super().__init__()
+        self.window = int(window)
+        self._qemb: dict[str, np.ndarray] = {}
+        self._cemb: dict[str, np.ndarray] = {}
+
+    def _embs(self, problem: Problem) -> tuple[np.ndarray, np.ndarray]:
+        from .retrievers import corpus_embeddings, embed
+
+        q = problem.question.query
+        if q not in self._qemb:
+            self._qemb[q] = embed([q])[0]
+        key = problem.task_id + "\x00" + q
+        if key not in self._cemb:
+            if problem.corpus is not None:
+                allv = corpus_embeddings(problem.corpus)
+                idx = [problem.corpus.index_of(c.chunk.id) for c in problem.candidates]
+                self._cemb[key] = allv[idx]
+            else:
+                self._cemb[key] = embed([c.chunk.text for c in problem.candidates])
+            if len(self._cemb) > 4096:
+                self._cemb.clear()
+        return self._qemb[q], self._cemb[key]
+
+    def _compute(self, problem: Problem, seq) -> float:
+        if not seq:
+            return 0.0
+        q, cand = self._embs(problem)
+        vec = np.zeros_like(q)
+        used = 0
+        for i in seq:
+            w = max(0, min(problem.candidates[i].cost, self.window - used))
+            used += problem.candidates[i].cost
+            vec += w * cand[i]
+        norm = float(np.linalg.norm(vec))
+        return max(0.0, float(vec @ q) / norm) if norm > 0 else 0.0
 
 
 # ---- reader ------------------------------------------------------------------------
@@ -270,6 +363,10 @@ def make_utility(spec, llm=None, **options) -> Utility:
         return GoldUtility(**options)
     if spec == "reranker":
         return RerankerUtility(**options)
+    if spec == "answer-reranker":
+        return AnswerRerankerUtility(**options)
+    if spec == "pooled":
+        return PooledRerankerUtility(**options)
     if spec == "reader":
         return ReaderUtility(llm, **options)
     raise ValueError(f"utility={spec!r}: use one of {', '.join(UTILITIES)} or a Utility object")

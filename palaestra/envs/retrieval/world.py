@@ -7,7 +7,12 @@ stating several facts of one entity, sometimes a *contradiction* (the same fact 
 wrong value, hedged or not). *Distractor* chunks talk about an entity without stating
 any fact. Filler sentences vary chunk lengths.
 
-Questions (``World.question(seed)``) come in four types, as CARROT tunes per query type:
+Questions (``World.question(seed)``) are split by entity: every fifth person, company,
+city and country (``World.split_of``) belongs to the test split, and a question of the
+test split (seed 4 mod 5) mentions only test entities, a train question only train
+ones; so no test query string occurs among the train queries, and no test question
+asks about an entity a train question names. The templates are shared, so training
+sees every question shape. They come in four types, as CARROT tunes per query type:
 
 - ``factoid``: one fact ("In which city was Ada Brenner born?");
 - ``multihop``: a 2- or 3-hop chain ("In which country was the founder of Velox Labs born?");
@@ -132,6 +137,13 @@ class World:
             add("founded_year", c, rng.randrange(1890, 2016))
             add("industry", c, rng.choice(_INDUSTRIES))
         self.facts = facts
+
+        # the split by entity: every fifth of each kind is a test entity
+        def pool(items, split):
+            return [e for i, e in enumerate(items) if (i % 5 == 4) == (split == "test")]
+
+        self.pools = {split: {"people": pool(self.people, split), "companies": pool(self.companies, split),
+                              "cities": pool(self.cities, split)} for split in ("train", "test")}
         self.founded: dict[str, str] = {f: c for c, f in zip(self.companies, founders)}
         self._rates = (duplicate_rate, contradiction_rate, profile_rate, distractors_per_entity)
         self.corpus = self._build_chunks(rng)
@@ -224,39 +236,50 @@ class World:
     def supporting_chunks(self, key: str) -> list[str]:
         return [c.id for c in self.corpus.chunks if key in c.supports]
 
+    @staticmethod
+    def split_of(seed: int) -> str:
+        """``"test"`` for seeds 4 mod 5, else ``"train"``."""
+        return "test" if int(seed) % 5 == 4 else "train"
+
     def question(self, seed: int, qtypes=None) -> Question:
-        """The question of ``seed`` (deterministic), of one of ``qtypes`` (default: all four)."""
+        """The question of ``seed`` (deterministic), of one of ``qtypes`` (default: all four),
+        about entities of the seed's split only."""
         qtypes = tuple(qtypes) if qtypes else QTYPES
         bad = [t for t in qtypes if t not in QTYPES]
         if bad:
             raise ValueError(f"unknown question type(s) {bad}; use some of {', '.join(QTYPES)}")
+        split = self.split_of(seed)
         rng = random.Random(f"q-{self.seed}-{seed}")
         qtype = qtypes[rng.randrange(len(qtypes))]
+        self._pool = self.pools[split]
         q = getattr(self, "_q_" + qtype)(rng)
         query, answer, keys, items, hops = q
+        if q[-1] == "factoid":  # a list question fell back (no suitable city in this split)
+            query, answer, keys, items, hops, qtype = q[0], q[1], q[2], q[3], q[4], "factoid"
         gold = tuple(cid for k in keys for cid in self.supporting_chunks(k))
         return Question(f"q{seed}", query, answer, qtype, tuple(keys), tuple(dict.fromkeys(gold)),
-                        tuple(items), hops)
+                        tuple(items), hops, split)
 
     def _v(self, rel, subj) -> str:
         return self.facts[f"{rel}:{subj}"].value
 
     def _q_factoid(self, rng):
         kind = rng.choice(["born_in", "headquartered_in", "founded_year", "birth_year", "located_in", "industry"])
+        pool = self._pool
         if kind in ("born_in", "birth_year"):
-            s = rng.choice(self.people)
+            s = rng.choice(pool["people"])
             q = f"In which city was {s} born?" if kind == "born_in" else f"In which year was {s} born?"
         elif kind == "located_in":
-            s = rng.choice(self.cities)
+            s = rng.choice(pool["cities"])
             q = f"In which country is the city of {s}?"
         else:
-            s = rng.choice(self.companies)
+            s = rng.choice(pool["companies"])
             q = {"headquartered_in": f"Where is {s} headquartered?", "founded_year": f"In which year was {s} founded?",
                  "industry": f"In which industry does {s} operate?"}[kind]
         return q, self._v(kind, s), [f"{kind}:{s}"], [], 1
 
     def _q_multihop(self, rng):
-        c = rng.choice(self.companies)
+        c = rng.choice(self._pool["companies"])
         founder = self._v("founded_by", c)
         kind = rng.choice(["founder_city", "founder_country", "hq_country", "founder_year"])
         if kind == "founder_city":
@@ -276,14 +299,14 @@ class World:
     def _q_comparison(self, rng):
         if rng.random() < 0.5:
             while True:
-                a, b = rng.sample(self.companies, 2)
+                a, b = rng.sample(self._pool["companies"], 2)
                 ya, yb = int(self._v("founded_year", a)), int(self._v("founded_year", b))
                 if ya != yb:
                     break
             return (f"Which company was founded earlier, {a} or {b}?", a if ya < yb else b,
                     [f"founded_year:{a}", f"founded_year:{b}"], [], 2)
         while True:
-            a, b = rng.sample(self.people, 2)
+            a, b = rng.sample(self._pool["people"], 2)
             ya, yb = int(self._v("birth_year", a)), int(self._v("birth_year", b))
             if ya != yb:
                 break
@@ -294,9 +317,9 @@ class World:
         hq: dict[str, list[str]] = {}
         for c in self.companies:
             hq.setdefault(self._v("headquartered_in", c), []).append(c)
-        cities = sorted(city for city, cs in hq.items() if 2 <= len(cs) <= 4)
-        if not cities:  # a tiny world: fall back to a factoid
-            return self._q_factoid(rng)
+        cities = sorted(city for city, cs in hq.items() if 2 <= len(cs) <= 4 and city in self._pool["cities"])
+        if not cities:  # no such city in this split: fall back to a factoid
+            return self._q_factoid(rng) + ("factoid",)
         city = rng.choice(cities)
         cs = sorted(hq[city])
         return (f"Which companies are headquartered in {city}?", ", ".join(cs),
