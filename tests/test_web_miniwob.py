@@ -183,7 +183,7 @@ def test_leaving_the_task_page_never_pays():
         assert term and reward == 0.0 and info["left_task_page"] and not info["success"]
         assert "you left the task's page" in obs and "reward 0" in obs
         with pytest.raises(InvalidAction, match="ended"):
-            env.step("click(1)")
+            base.step("click(1)")
         # the old exploit: on the other page click START then "Click Me!": the episode is
         # over, and a fresh reset is back on the task's page
         env.reset(seed=0)

@@ -326,7 +326,12 @@ class MiniWoBEnv(PalaestraEnv):
             raise InvalidAction("The episode has ended; call reset() to start a new one.")
         if self._tab is None:
             raise InvalidAction("Call reset() before acting.")
-        return self._tab.parse(text)
+        from .browser import BrowserCrashed
+
+        try:
+            return self._tab.parse(text)
+        except BrowserCrashed:
+            return text.strip()  # cannot be checked against a dead page: step() reports the crash
 
     def format_action(self, action) -> str:
         return str(action)

@@ -507,7 +507,12 @@ class WebShopEnv(PalaestraEnv):
         self._render_obs()
 
     def _browser_parse(self, text: str) -> str:
-        return self._tab.parse(text)
+        from .browser import BrowserCrashed
+
+        try:
+            return self._tab.parse(text)
+        except BrowserCrashed:
+            return text.strip()  # cannot be checked against a dead page: step() reports the crash
 
     def _browser_step(self, action: str) -> None:
         verb = action.split("(", 1)[0]
