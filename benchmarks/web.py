@@ -37,9 +37,9 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-console = Console()
+console = Console(width=180)
 MINIWOB_TASKS = ["click-test", "click-button", "enter-text"]
-RESTORE_TASKS = ["click-checkboxes", "enter-text", "choose-date-easy", "drag-items"]
+RESTORE_TASKS = ["click-checkboxes", "enter-text", "form-sequence-2", "use-spinner", "choose-date-nodelay"]
 
 
 def _stats(xs: list[float]) -> tuple[float, float]:
@@ -207,7 +207,8 @@ def plan(task, env, goal):
         return [f'click("{bid("button")}")']
     if task == "click-button":
         name = re.search(r'"(.*)"', goal).group(1)
-        return [f'click("{bid(f"button:text-is(\\"{name}\\")")}")']
+        sel = 'button:text-is("' + name + '")'
+        return [f'click("{bid(sel)}")']
     text = re.search(r'Enter "(.*)" into', goal).group(1)
     return [f'fill("{bid("input[type=text], input")}", {json.dumps(text)})', f'click("{bid("button")}")']
 print("READY", flush=True)

@@ -119,6 +119,11 @@ _SETTLE_JS = """(cap) => new Promise(resolve => {
   })();
 })"""
 SETTLE_CAP_MS = 400
+_PATH_JS = """e => { const parts = [];
+  for (; e && e.nodeType === 1 && e !== document.documentElement; e = e.parentElement) {
+    let i = 1; for (let s = e.previousElementSibling; s; s = s.previousElementSibling) i++;
+    parts.unshift(e.tagName.toLowerCase() + ':nth-child(' + i + ')'); }
+  return 'html > ' + parts.join(' > '); }"""
 
 
 def chromium_executable() -> str:
@@ -597,9 +602,30 @@ class Tab:
             return url[len(self.origin):] or "/"
         raise InvalidAction(f"only this site ({self.origin}) is reachable; give a path such as goto(\"/\").")
 
-    def act(self, action: str) -> str | None:
+    def element_paths(self, action: str) -> list[str] | None:
+        """CSS paths (``html > body:nth-child(2) > ...``) of the elements an action names by
+        id, as the page is now; a replay of the same seeded page finds them again without an
+        observation per step. None when an element is not in the main document (an iframe)."""
+        from playwright.sync_api import Error as PlaywrightError
+
+        verb, args = parse_call(action)
+        n_ids = {"click": 1, "fill": 1, "select": 1, "drag": 2}.get(verb, 0)
+        paths = []
+        for n in args[:n_ids]:
+            ref = self.ids.get(int(n)) if isinstance(n, int) or (isinstance(n, str) and n.isdigit()) else None
+            if ref is None or not ref.startswith("e"):
+                return None
+            try:
+                paths.append(self.page.locator(f"aria-ref={ref}").evaluate(_PATH_JS, timeout=self.timeout_ms))
+            except PlaywrightError:
+                return None
+        return paths
+
+    def act(self, action: str, paths: list[str] | None = None, refresh: bool = True) -> str | None:
         """Do a canonical action; return an error message the agent can act on, or None.
-        Raises :class:`BrowserCrashed` if Chromium died (before or during the action)."""
+        Raises :class:`BrowserCrashed` if Chromium died (before or during the action).
+        ``paths`` (from :meth:`element_paths`) address the elements instead of the ids of
+        the latest observation; ``refresh=False`` skips the observation afterwards (a replay)."""
         verb, args = parse_call(action)
         self.check_alive()
         before = self.page.url
@@ -609,7 +635,11 @@ class Tab:
             from playwright.sync_api import TimeoutError as PlaywrightTimeout
         except ImportError:  # pragma: no cover
             raise
-        if verb in ("click", "fill", "select", "drag"):
+        replay = bool(paths)
+        if verb in ("click", "fill", "select", "drag") and paths:
+            loc = self.page.locator(paths[0])
+            target = self.page.locator(paths[1]) if verb == "drag" and len(paths) > 1 else None
+        elif verb in ("click", "fill", "select", "drag"):
             try:  # the caller may not have validated against this page (a replay, a stale plan)
                 _, loc = self._locator(args[0] if args else None, verb)
                 if verb == "drag":
@@ -621,9 +651,11 @@ class Tab:
                 self._drag(loc, target)
             elif verb in ("click", "fill", "select"):
                 if verb == "click":
-                    loc.click(timeout=self.timeout_ms)
+                    # a replay clicks where the element is now, without waiting for it to
+                    # hold still (the restore is checked against the snapshot's text)
+                    loc.click(timeout=self.timeout_ms, force=replay)
                 elif verb == "fill":
-                    loc.fill(args[1], timeout=self.timeout_ms)
+                    loc.fill(args[1], timeout=self.timeout_ms, force=replay)
                 else:
                     try:
                         loc.select_option(label=args[1], timeout=self.timeout_ms)
@@ -652,7 +684,8 @@ class Tab:
             error = f"{verb} failed: {first}"
         if verb not in ("go_back",) and self.page.url != before:
             self.history.append(self.relative_url())
-        self.refresh()
+        if refresh:
+            self.refresh()
         return error
 
     def _drag(self, source, target) -> None:

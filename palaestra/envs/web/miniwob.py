@@ -57,6 +57,10 @@ _RESULT_JS = """([token, path]) => {
 _ON_TASK_PAGE_JS = "(path) => !!window.__palaestra && location.pathname === path && typeof core !== 'undefined'"
 _UTTERANCE_JS = """() => { const u = core.getUtterance(); return typeof u === 'string' ? u : (u.utterance || JSON.stringify(u)); }"""
 
+def _NEEDS_ELEMENT(action: str) -> bool:  # noqa: N802 - reads as a predicate
+    return action.split("(", 1)[0] in ("click", "fill", "select", "drag")
+
+
 LEFT_PAGE = "you left the task's page ({url}); MiniWoB pays only on its own page, so the episode is over with reward 0."
 
 _SERVERS: dict = {}
@@ -160,6 +164,7 @@ class MiniWoBEnv(PalaestraEnv):
         self._seed = 0
         self._token = 0
         self._actions: list[str] = []
+        self._paths: list = []  # per action, where its elements were (a fast replay)
         self._steps, self._done, self._reward, self._raw, self._error = 0, False, 0.0, 0.0, ""
         self._reason = None
         self._left = None
@@ -167,9 +172,10 @@ class MiniWoBEnv(PalaestraEnv):
         self._goal = ""
         self._obs = ""
         self.reloads = 0  # page loads (the first of a tab, and fallbacks of a restore)
+        self.last_restore = ""  # how the last set_state got there (diagnostics, benchmarks)
 
     # ---- browser plumbing ----------------------------------------------------------------
-    def _open(self, seed: int, reload: bool = False) -> None:
+    def _open(self, seed: int, reload: bool = False, observe: bool = True) -> None:
         """Start the episode of ``seed``: in the live task page when there is one, else in a
         freshly loaded page (a new tab when Chromium or the tab is gone)."""
         from playwright.sync_api import Error as PlaywrightError
@@ -206,7 +212,8 @@ class MiniWoBEnv(PalaestraEnv):
         page.evaluate(_START_JS, [str(seed), self._token])
         page.wait_for_function("() => WOB_TASK_READY !== false", timeout=self.timeout_ms)
         self._tab.history = [self._tab.relative_url()]
-        self._tab.refresh()
+        if observe:
+            self._tab.refresh()
         self._goal = page.evaluate(_UTTERANCE_JS)
 
     # ---- episode -------------------------------------------------------------------------
@@ -221,7 +228,7 @@ class MiniWoBEnv(PalaestraEnv):
         else:
             self._seed = int(self.np_random.integers(2**31))
         self._open(self._seed)
-        self._actions = []
+        self._actions, self._paths = [], []
         self._clear_episode()
         self.task = self._make_task()
         self._render()
@@ -240,10 +247,12 @@ class MiniWoBEnv(PalaestraEnv):
             raise InvalidAction("Call reset() before step().")
         try:
             action = self.parse_action(action)
+            paths = self._tab.element_paths(action)
             self._apply(action)
         except BrowserCrashed as exc:
             return self._crash_step(str(exc))
         self._actions.append(action)
+        self._paths.append(paths)
         self._steps += 1
         terminated = self._done
         reward = self._reward if terminated else 0.0
@@ -352,29 +361,44 @@ class MiniWoBEnv(PalaestraEnv):
 
     # ---- snapshots -----------------------------------------------------------------------
     def get_state(self) -> dict:
-        return {"task": self.task_name, "seed": self._seed, "actions": list(self._actions), "steps": self._steps,
+        return {"task": self.task_name, "seed": self._seed, "actions": list(self._actions),
+                "paths": [list(p) if p is not None else None for p in self._paths], "steps": self._steps,
                 "done": self._done, "reward": self._reward, "raw": self._raw, "error": self._error,
                 "reason": self._reason, "left": self._left, "crashed": self._crashed, "goal": self._goal,
                 "observation": self._obs}
 
     def set_state(self, state: dict) -> None:
+        """Re-seed the live page and replay the actions: first by where their elements were
+        (no observation in between), then, if the page does not read as the snapshot did,
+        by their ids with an observation per action, then the same in a reloaded page."""
         if state["task"] != self.task_name:
             raise ValueError(f"this snapshot is of MiniWoB task {state['task']!r}, not {self.task_name!r}.")
         self._seed = state["seed"]
         want = state.get("observation")
-        for reload in (False, True):  # in the live page first; a fresh load if that does not read the same
-            self._open(self._seed, reload=reload)
-            for action in state["actions"]:
+        actions = list(state["actions"])
+        paths = list(state.get("paths") or [None] * len(actions))
+        fast = len(paths) == len(actions) and all(p is not None or not _NEEDS_ELEMENT(a) for a, p in zip(actions, paths))
+        for mode in (("paths", False), ("ids", False), ("ids", True)) if fast else (("ids", False), ("ids", True)):
+            by, reload = mode
+            self._open(self._seed, reload=reload, observe=not (by == "paths" and actions))
+            for action, where in zip(actions, paths):
                 if not action.startswith("stop("):
-                    self._tab.act(action)
-            self._actions = list(state["actions"])
+                    if by == "paths":
+                        self._tab.act(action, paths=where, refresh=False)
+                    else:
+                        self._tab.act(action)
+            if by == "paths" and actions:
+                self._tab.refresh()
+            self._actions, self._paths = actions, paths
             self._steps, self._done, self._reward = state["steps"], state["done"], state["reward"]
             self._raw, self._error, self._reason = state["raw"], state["error"], state["reason"]
             self._left, self._crashed = state.get("left"), state.get("crashed", False)
             self.task = self._make_task()
             self._render()
             if want in (None, self._obs):
+                self.last_restore = f"{by}{' after a reload' if reload else ''}"
                 return
+        self.last_restore = "settled"
         # the replay must read as the snapshot did; a page still catching up (an image, a
         # late DOM change) gets a few more bounded settles before the text is compared again
         for _ in range(3):
