@@ -421,3 +421,16 @@ def test_oracle_succeeds_on_50_seeds(task):
         assert not failed, failed[:3]
     finally:
         env.close()
+
+
+@pytest.mark.browser
+def test_goals_said_with_a_picture_are_put_in_words():
+    """click-menu-2 (an icon) and use-colorwheel-2 (a colour swatch), as BrowserGym words them."""
+    for task, pattern in (("click-menu-2", r'with the "ui-icon-[a-z-]+" icon'), ("use-colorwheel-2", r"color #[0-9a-f]{6} ")):
+        env = gym.make(f"palaestra/miniwob.{task}-v0", text=True)
+        try:
+            obs, info = env.reset(seed=0)
+            assert re.search(pattern, env.unwrapped.task.goal), env.unwrapped.task.goal
+            assert obs.count(env.unwrapped.task.goal) == 1
+        finally:
+            env.close()

@@ -56,6 +56,18 @@ _RESULT_JS = """([token, path]) => {
 }"""
 _ON_TASK_PAGE_JS = "(path) => !!window.__palaestra && location.pathname === path && typeof core !== 'undefined'"
 _UTTERANCE_JS = """() => { const u = core.getUtterance(); return typeof u === 'string' ? u : (u.utterance || JSON.stringify(u)); }"""
+# Two pages say part of their goal with a picture (an icon, a colour swatch); as BrowserGym
+# does, the goal in words names it (the icon's class, the colour's hex code).
+_UTTERANCE_OVERRIDES = {
+    "click-menu-2": """() => { const q = document.getElementById('query'); const norm = t => t.replace(/\\s+/g, ' ').trim();
+      if (!q.children.length) return norm(q.textContent);
+      return norm(q.childNodes[0].textContent) + ' "' + q.children[0].getAttribute('class').split(' ')[1] + '" '
+        + norm(q.childNodes[2].textContent); }""",
+    "use-colorwheel-2": """() => { const q = document.getElementById('query'); const norm = t => t.replace(/\\s+/g, ' ').trim();
+      const m = q.children[1].style.backgroundColor.match(/(\\d+),\\s*(\\d+),\\s*(\\d+)/);
+      const hex = '#' + m.slice(1).map(n => parseInt(n, 10).toString(16).padStart(2, '0')).join('');
+      return norm(q.children[0].textContent) + ' ' + hex + ' ' + norm(q.children[2].textContent); }""",
+}
 
 def _NEEDS_ELEMENT(action: str) -> bool:  # noqa: N802 - reads as a predicate
     return action.split("(", 1)[0] in ("click", "fill", "select", "drag")
@@ -214,7 +226,7 @@ class MiniWoBEnv(PalaestraEnv):
         self._tab.history = [self._tab.relative_url()]
         if observe:
             self._tab.refresh()
-        self._goal = page.evaluate(_UTTERANCE_JS)
+        self._goal = page.evaluate(_UTTERANCE_OVERRIDES.get(self.task_name, _UTTERANCE_JS))
 
     # ---- episode -------------------------------------------------------------------------
     def reset(self, *, seed=None, options=None):
