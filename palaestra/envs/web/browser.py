@@ -372,12 +372,15 @@ class Tab:
     """One episode's page: a fresh context of ``browser`` confined to ``origin``."""
 
     def __init__(self, browser: Browser, origin: str, timeout_ms: int = 5000, cookies: dict | None = None,
-                 screenshot: bool = False, show_urls: bool = False):
+                 screenshot: bool = False, show_urls: bool = False, static_pages: bool = False):
         self.browser = browser
         self.origin = origin.rstrip("/")
         self.timeout_ms = int(timeout_ms)
         self.screenshot = screenshot
         self.show_urls = bool(show_urls)
+        # pages without scripts or images (the shop's): nothing changes after "load", so an
+        # observation needs no settling beyond the requests still in flight
+        self.static_pages = bool(static_pages)
         self.context = browser.new_context(self.origin)
         self.context.add_init_script(_LEAVING_JS)
         if cookies:
@@ -437,6 +440,8 @@ class Tab:
         from playwright.sync_api import Error as PlaywrightError
 
         deadline = time.monotonic() + cap_ms / 1000
+        if self.static_pages and not self._inflight:
+            return
         try:
             for _ in range(4):
                 self.page.evaluate(_SETTLE_JS, max(1, int((deadline - time.monotonic()) * 1000)))

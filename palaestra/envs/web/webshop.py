@@ -497,7 +497,7 @@ class WebShopEnv(PalaestraEnv):
             self._tab = None
         self._tab, self._browser_restarted = self._browser.open_tab(
             self._server.origin, timeout_ms=self.timeout_ms, cookies={"sid": self._sid}, screenshot=self.screenshot,
-            show_urls=self.show_urls,
+            show_urls=self.show_urls, static_pages=True,
         )
 
     def _browser_reset(self) -> None:
