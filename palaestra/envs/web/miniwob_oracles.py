@@ -89,7 +89,13 @@ const vis = e => { const r = e.getBoundingClientRect(); return r.width > 0 && r.
   getComputedStyle(e).visibility !== 'hidden'; };
 const byText = (sel, t) => $$(sel).find(e => txt(e) === t && vis(e));
 const quoted = () => { const m = q().match(/"([^"]*)"/); return m ? m[1] : null; };
-const click = el => ({verb: 'click', el: el});
+// an element whose centre another one covers (two buttons placed at random can overlap)
+// cannot be clicked there: it is reached with Tab and pressed with Enter instead
+const covered = el => { const r = el.getBoundingClientRect(), x = r.left + r.width / 2, y = r.top + r.height / 2;
+  if (x < 0 || y < 0 || x >= innerWidth || y >= innerHeight) return false;
+  const top = document.elementFromPoint(x, y); return top !== null && top !== el && !el.contains(top); };
+const click = el => !covered(el) ? {verb: 'click', el: el}
+  : {verb: 'press', key: document.activeElement === el ? 'Enter' : 'Tab'};
 const fill = (el, text) => ({verb: 'fill', el: el, text: text});
 const $1 = s => typeof s === 'string' ? document.querySelector(s) : s;
 const fillThenSubmit = (pairs) => {
