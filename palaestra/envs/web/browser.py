@@ -675,7 +675,8 @@ class Tab:
                 self.page.goto(self.origin + self.history[-1], wait_until="load", timeout=self.timeout_ms)
             elif verb == "goto":
                 self.page.goto(self.origin + args[0], wait_until="load", timeout=self.timeout_ms)
-            self._settle()
+            if not replay:  # a replayed action was done before without leaving the page
+                self._settle()
         except PlaywrightTimeout as exc:
             self.check_alive()
             lines = [x.strip(" -") for x in str(exc).splitlines() if x.strip()]

@@ -45,6 +45,7 @@ _START_JS = """([seed, token]) => {
   core.EPISODE_MAX_TIME = 1e9;
   core.startEpisodeReal();
   window.__palaestraEpisode = token;
+  return WOB_TASK_READY !== false;
 }"""
 # The reward is read only from the task's own document: the page must still be the task's
 # URL and carry this episode's token (a reload, a link, history or goto loses it).
@@ -221,8 +222,8 @@ class MiniWoBEnv(PalaestraEnv):
             self.reloads += 1
         page.mouse.move(0, 0)
         self._token += 1
-        page.evaluate(_START_JS, [str(seed), self._token])
-        page.wait_for_function("() => WOB_TASK_READY !== false", timeout=self.timeout_ms)
+        if not page.evaluate(_START_JS, [str(seed), self._token]):  # not ready at once (the flight pages)
+            page.wait_for_function("() => WOB_TASK_READY !== false", timeout=self.timeout_ms)
         self._tab.history = [self._tab.relative_url()]
         if observe:
             self._tab.refresh()
