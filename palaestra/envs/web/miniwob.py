@@ -389,12 +389,14 @@ class MiniWoBEnv(PalaestraEnv):
         self._seed = state["seed"]
         want = state.get("observation")
         actions = list(state["actions"])
-        paths = list(state.get("paths") or [None] * len(actions))
-        fast = len(paths) == len(actions) and all(p is not None or not _NEEDS_ELEMENT(a) for a, p in zip(actions, paths))
+        paths = list(state.get("paths") or [])
+        if len(paths) != len(actions):  # an older snapshot (no paths): replay by ids
+            paths = [None] * len(actions)
+        fast = all(p is not None or not _NEEDS_ELEMENT(a) for a, p in zip(actions, paths, strict=True))
         for mode in (("paths", False), ("ids", False), ("ids", True)) if fast else (("ids", False), ("ids", True)):
             by, reload = mode
             self._open(self._seed, reload=reload, observe=not (by == "paths" and actions))
-            for action, where in zip(actions, paths):
+            for action, where in zip(actions, paths, strict=True):
                 if not action.startswith("stop("):
                     if by == "paths":
                         self._tab.act(action, paths=where, refresh=False)
