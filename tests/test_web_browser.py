@@ -4,6 +4,7 @@ confinement, actionable errors, one browser per env, restart after a crash."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import threading
 
@@ -206,3 +207,114 @@ def test_500_resets_leave_no_process_or_port_behind():
     left = [p for p in _my_chromium() if p.pid not in before and p.status() != psutil.STATUS_ZOMBIE]
     assert not left
     assert all(c.laddr.port != port for c in psutil.net_connections("tcp") if c.status == "LISTEN")
+
+
+# ---- hostile input and crashes (issue 16), reward integrity (issue 13) -------------------
+def test_the_step_after_chromium_died_is_an_error_observation():
+    env = gym.make(ENV_ID, mode="browser", text=True)
+    base = env.unwrapped
+    try:
+        env.reset(seed=2)
+        plan = base.task.solve(base)
+        env.step(plan[0])
+        before = base.get_state()
+        main = _browser_main(env)
+        os.kill(main.pid, signal.SIGKILL)
+        main.wait(timeout=10)
+        obs, reward, term, trunc, info = env.step(plan[1] if len(plan) > 1 else "scroll(down)")
+        assert trunc and not term and reward == 0.0 and info["browser_crashed"]
+        assert "browser crashed" in obs and "reset()" in obs
+        state = base.get_state()  # does not raise: the last URL, no form values
+        assert state["page"]["url"] == before["page"]["url"] and state["page"]["form"] is None
+        with pytest.raises(InvalidAction, match="ended"):
+            base.step("scroll(down)")
+        base.set_state(before)  # a snapshot taken before the crash restores in a new Chromium
+        assert "[id=" in base.render_text()
+        obs, info = env.reset(seed=3)
+        assert "[id=" in obs
+    finally:
+        env.close()
+
+
+def test_pages_the_agent_chooses_never_pay():
+    """The reward is read from the shop's own session (the order), never from a page: any
+    same-site page, a 404 or a blocked site leaves it at 0, and nothing raises."""
+    env = gym.make(ENV_ID, mode="browser", text=True)
+    base = env.unwrapped
+    try:
+        env.reset(seed=1)
+        for target in ("/nonexistent", "/cart", "/search?q=x", "/favicon.ico", "/"):
+            obs, reward, term, trunc, info = env.step(f'goto("{target}")')
+            assert reward == 0.0 and not term
+        assert base.task.validate(base) == (0.0, False, {})
+        # the planning view of this hidden-reward env hides the score and its details
+        assert base.reward_access == "hidden" and "reward_details" in base.scorer_info_keys
+        view = base.planning_env()
+        view.reset(seed=0)
+        for action in base.task.solve(base):
+            obs, reward, term, trunc, info = view.step(action)
+        assert term and reward == 0.0 and not {"success", "reward_details"} & set(info)
+    finally:
+        env.close()
+
+
+def test_browser_observation_hygiene():
+    """One instruction, no per-link /url: lines (unless show_urls=True), and a separator
+    between a product's title and its price."""
+    env = gym.make(ENV_ID, mode="browser", text=True)
+    urls = gym.make(ENV_ID, mode="browser", text=True, show_urls=True)
+    try:
+        obs, info = env.reset(seed=0)
+        goal = env.unwrapped.task.goal
+        assert obs.count(goal) == 1 and "/url:" not in obs
+        plan = env.unwrapped.task.solve(env.unwrapped)
+        for action in plan[:2]:  # search: the results page
+            obs, *_ = env.step(action)
+        assert "/url:" not in obs and re.search(r" \| \$\d+\.\d\d", obs)
+        assert not re.search(r"[a-z0-9]\$\d", obs)
+        obs, info = urls.reset(seed=0)
+        assert "/url:" in obs
+    finally:
+        env.close()
+        urls.close()
+
+
+def test_random_agents_are_one_policy_in_both_modes():
+    """The same rng gives the same choice in text and browser mode: a search for the same
+    words (browser: fill the box, then submit it) or a click on the same element."""
+    import random
+
+    from palaestra.envs.web.browser import _visible_name
+
+    text = gym.make(ENV_ID, text=True)
+    browser = gym.make(ENV_ID, mode="browser", text=True)
+    try:
+        t, b = text.unwrapped, browser.unwrapped
+        for env in (text, browser):
+            env.reset(seed=4)
+        plan = t.task.solve(t)
+        text.step(plan[0])
+        for action in b.task.solve(b)[:2]:
+            browser.step(action)
+        assert t._url.split("&page=")[0] == b._tab.relative_url().split("&page=")[0]  # the same results page
+        names = {n.id: n.name for n in b._tab.nodes}
+        by_label = {blk.label: _visible_name(blk) for blk in t._page.clickables()}
+        kinds = set()
+        for s in range(60):
+            ta, ba = t.sample_action(random.Random(s)), b.sample_action(random.Random(s))
+            if ta.startswith("search["):
+                kinds.add("search")
+                assert ba.startswith("fill(") and ba.endswith(f'"{ta[7:-1]}")'), (ta, ba)
+            else:
+                kinds.add("click")
+                n = int(re.match(r"click\((\d+)\)", ba).group(1))
+                assert names[n] == by_label[ta[6:-1]], (ta, ba)
+        assert kinds == {"search", "click"}
+        # a typed query that was not searched yet is submitted next
+        box = next(n for n in b._tab.nodes if n.role == "textbox")
+        browser.step(f'fill({box.id}, "red tea")')
+        go = next(n for n in b._tab.nodes if n.role == "button" and n.name == "Search")
+        assert b.sample_action(random.Random(0)) == f"click({go.id})"
+    finally:
+        text.close()
+        browser.close()

@@ -158,3 +158,38 @@ def test_webshop_file_loader_on_fixture():
         obs, reward, term, trunc, info = env.step(action)
     assert term and reward == 1.0 and info["success"]
     env.close()
+
+
+def test_a_lone_surrogate_is_an_error_observation():
+    """search[x\\ud800y] used to raise UnicodeEncodeError out of step()."""
+    env = gym.make(ENV_ID, text=True)
+    base = env.unwrapped
+    env.reset(seed=0)
+    with pytest.raises(InvalidAction, match="surrogate"):
+        base.step("search[x\ud800y]")
+    obs, reward, term, trunc, info = env.step("search[x\ud800y]")  # the text view: an observation
+    assert "surrogate" in info["invalid_action"] and reward == 0.0 and not term
+    obs, reward, term, trunc, info = env.step("search[tea]")
+    assert "invalid_action" not in info
+    env.close()
+
+
+def test_planning_view_of_the_shop_hides_the_score():
+    env = gym.make(ENV_ID)
+    base = env.unwrapped
+    assert base.reward_access == "hidden"
+    view = base.planning_env()
+    view.reset(seed=3)
+    for action in base.task.solve(base):
+        obs, reward, term, trunc, info = view.step(action)
+    assert term and reward == 0.0 and "success" not in info and "reward_details" not in info
+    from palaestra.core.planning import ScorerOnly
+
+    with pytest.raises(ScorerOnly):
+        view.oracle_plan()
+    full = base.planning_env(true_reward=True)
+    full.reset(seed=3)
+    for action in base.task.solve(base):
+        obs, reward, term, trunc, info = full.step(action)
+    assert reward == 1.0 and info["success"]
+    env.close()

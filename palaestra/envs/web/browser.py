@@ -14,9 +14,16 @@ reads the same (snapshots restore exactly). The id map turns ``click(3)`` back i
 locator ``aria-ref=eN`` of the latest observation.
 
 Confinement: only the env's own origin is reachable. Other hosts do not resolve
-(``--host-resolver-rules``) and any request to another origin is answered 403 by a
-route; ``goto`` refuses other origins and ``file://``; downloads are refused; pop-ups
-are closed.
+(``--host-resolver-rules``); any request to another origin is answered 403 by a route;
+every WebSocket is routed and closed before it connects; and the context's proxy is a
+127.0.0.1 port nothing listens on, bypassed only for the env's origin, so nothing that
+passes the routes (a preconnect on a click, another port of 127.0.0.1) reaches another
+server. ``goto`` refuses other origins and ``file://``; downloads are refused; every page
+but the tab's own (pop-ups, links opened with Shift/Ctrl+Enter) is closed as it opens.
+
+Crashes: when Chromium dies, the tab's calls raise :class:`BrowserCrashed` (never a
+Playwright error and never "stale id"); the envs turn it into an error observation that
+ends the episode (``truncated``) and says to call ``reset()``.
 """
 
 from __future__ import annotations
@@ -31,6 +38,17 @@ import time
 from urllib.parse import urlsplit
 
 from palaestra.core import InvalidAction, MissingDependency
+from palaestra.core.errors import PalaestraError
+
+CRASH_MESSAGE = ("the browser crashed (Chromium exited or was killed); this episode cannot go on: call reset() "
+                 "to start a new one (set_state(snapshot) also restores a saved state in a new browser).")
+
+
+class BrowserCrashed(PalaestraError):
+    """Chromium died under an episode; the env turns this into an error observation."""
+
+    def __init__(self, message: str = CRASH_MESSAGE):
+        super().__init__(message)
 
 BROWSER_ARGS = [
     "--no-sandbox",
@@ -43,7 +61,7 @@ BROWSER_ARGS = [
     "--disable-dev-shm-usage",
     "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
 ]
-VERBS = ("click", "fill", "select", "press", "scroll", "go_back", "goto", "stop")
+VERBS = ("click", "fill", "select", "press", "scroll", "drag", "go_back", "goto", "stop")
 _KEY = re.compile(
     r"^((Control|Shift|Alt|Meta)\+)*(Enter|Tab|Escape|Backspace|Delete|Space|Home|End|PageUp|PageDown|"
     r"ArrowUp|ArrowDown|ArrowLeft|ArrowRight|F\d{1,2}|[A-Za-z0-9])$"
@@ -101,6 +119,11 @@ _SETTLE_JS = """(cap) => new Promise(resolve => {
   })();
 })"""
 SETTLE_CAP_MS = 400
+_PATH_JS = """e => { const parts = [];
+  for (; e && e.nodeType === 1 && e !== document.documentElement; e = e.parentElement) {
+    let i = 1; for (let s = e.previousElementSibling; s; s = s.previousElementSibling) i++;
+    parts.unshift(e.tagName.toLowerCase() + ':nth-child(' + i + ')'); }
+  return 'html > ' + parts.join(' > '); }"""
 
 
 def chromium_executable() -> str:
@@ -108,6 +131,21 @@ def chromium_executable() -> str:
     if path is None:
         raise MissingDependency("Debian's Chromium browser (the 'chromium' command)", "apt-get install -y chromium")
     return path
+
+
+_DEAD_PORT: list = []
+
+
+def _dead_port() -> int:
+    """A 127.0.0.1 port bound by this process and never listened on: connections to it are
+    refused, and no other program can take the port while the process lives."""
+    if not _DEAD_PORT:
+        import socket
+
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        _DEAD_PORT.append(sock)  # kept open (not listening) for the life of the process
+    return _DEAD_PORT[0].getsockname()[1]
 
 
 # ---- one Playwright driver per thread ---------------------------------------------------
@@ -180,9 +218,19 @@ class Browser:
             return Tab(self, origin, **kwargs), True
 
     def new_context(self, origin: str):
-        """A fresh, confined context: only ``origin`` is reachable, no downloads, no pop-ups."""
-        context = self.browser.new_context(accept_downloads=False, viewport={"width": 1024, "height": 768},
-                                           service_workers="block")
+        """A fresh, confined context: only ``origin`` is reachable, no downloads, no pop-ups.
+
+        Three layers: a route answers every other http(s) request 403 before it leaves
+        the browser; every WebSocket is routed and closed without a server connection;
+        and the context's proxy is a port nothing listens on, bypassed only for
+        ``origin``, so whatever Chromium sends past the routes (a preconnect on a click,
+        a socket to another port of 127.0.0.1) never reaches another server.
+        """
+        parts = urlsplit(origin)
+        context = self.browser.new_context(
+            accept_downloads=False, viewport={"width": 1024, "height": 768}, service_workers="block",
+            proxy={"server": f"http://127.0.0.1:{_dead_port()}", "bypass": parts.netloc},
+        )
         prefix = origin.rstrip("/") + "/"
 
         def refuse(route):
@@ -190,7 +238,7 @@ class Browser:
                           body=f"Blocked by palaestra: only {origin} is reachable from this env.")
 
         context.route(re.compile(r"^(?!" + re.escape(prefix) + r"|" + re.escape(origin) + r"$)[a-z]+://"), refuse)
-        context.on("page", lambda p: None)
+        context.route_web_socket(re.compile(r".*"), lambda ws: ws.close(code=1008, reason="blocked by palaestra"))
         return context
 
     def pid(self) -> int | None:
@@ -243,6 +291,11 @@ def renumber(snapshot: str) -> tuple[str, dict[int, str]]:
     return text, ids
 
 
+def strip_urls(tree: str) -> str:
+    """The tree without its ``- /url: ...`` lines (a link's name says where it goes)."""
+    return "\n".join(line for line in tree.splitlines() if not _URL.match(line))
+
+
 def parse_nodes(tree: str) -> list[Node]:
     nodes: list[Node] = []
     for line in tree.splitlines():
@@ -268,12 +321,22 @@ def parse_nodes(tree: str) -> list[Node]:
     return nodes
 
 
+def check_encodable(text: str) -> None:
+    """Refuse text that cannot be sent anywhere (a lone surrogate such as '\\ud800')."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidAction(f"the action has a character that is not valid Unicode text at position {exc.start} "
+                            f"({text[exc.start]!r}, a lone surrogate); send plain UTF-8 text.") from None
+
+
 def parse_call(text: str) -> tuple[str, tuple]:
     """``fill(3, "x")`` -> ("fill", (3, "x")); raises InvalidAction with the grammar."""
     grammar = ('Actions: click(N), fill(N, "text"), select(N, "option"), press("Enter"), scroll(up|down), '
-               'go_back(), goto("/path"), stop("answer").')
+               'drag(N, M), go_back(), goto("/path"), stop("answer").')
     if len(text) > 2000:
         raise InvalidAction(f"the action is {len(text)} characters long. {grammar}")
+    check_encodable(text)
     try:
         tree = ast.parse(text.strip(), mode="eval").body
     except (SyntaxError, ValueError, MemoryError, RecursionError):
@@ -309,18 +372,28 @@ class Tab:
     """One episode's page: a fresh context of ``browser`` confined to ``origin``."""
 
     def __init__(self, browser: Browser, origin: str, timeout_ms: int = 5000, cookies: dict | None = None,
-                 screenshot: bool = False):
+                 screenshot: bool = False, show_urls: bool = False, static_pages: bool = False):
         self.browser = browser
         self.origin = origin.rstrip("/")
         self.timeout_ms = int(timeout_ms)
         self.screenshot = screenshot
+        self.show_urls = bool(show_urls)
+        # pages without scripts or images (the shop's): nothing changes after "load", so an
+        # observation needs no settling beyond the requests still in flight
+        self.static_pages = bool(static_pages)
         self.context = browser.new_context(self.origin)
         self.context.add_init_script(_LEAVING_JS)
         if cookies:
             self.context.add_cookies([{"name": k, "value": v, "url": self.origin + "/"} for k, v in cookies.items()])
         self.context.set_default_timeout(self.timeout_ms)
+        self._own_pages: set = set()
+        self._opening = True
         self.page = self.context.new_page()
-        self.page.on("popup", lambda p: p.close())
+        self._own_pages.add(self.page)
+        self._opening = False
+        # every other page (a pop-up, a link opened with Shift+Enter or Ctrl+click) is closed
+        # as it opens: the episode is the task's own tab
+        self.context.on("page", self._close_foreign_page)
         # requests of this page still in flight (images, CSS, XHR): observations wait for them
         self._inflight: set = set()
         self.page.on("request", lambda r: self._inflight.add(r))
@@ -333,6 +406,18 @@ class Tab:
         self.last_answer: str | None = None
         self._image = None
         self._scratch = None
+
+    def _close_foreign_page(self, page) -> None:
+        if self._opening or page in self._own_pages:
+            return
+        try:
+            page.close()
+        except Exception:  # noqa: BLE001 - it closed itself or the browser died
+            pass
+
+    def open_pages(self) -> int:
+        """How many pages this tab's context has open (1 unless a scratch page exists)."""
+        return len([p for p in self.context.pages if not p.is_closed()])
 
     # ---- navigation and observation ------------------------------------------------------
     def relative_url(self) -> str:
@@ -355,6 +440,8 @@ class Tab:
         from playwright.sync_api import Error as PlaywrightError
 
         deadline = time.monotonic() + cap_ms / 1000
+        if self.static_pages and not self._inflight:
+            return
         try:
             for _ in range(4):
                 self.page.evaluate(_SETTLE_JS, max(1, int((deadline - time.monotonic()) * 1000)))
@@ -368,8 +455,14 @@ class Tab:
             return
 
     def refresh(self) -> None:
+        from playwright.sync_api import Error as PlaywrightError
+
         self.quiesce()
-        snap = self.page.aria_snapshot(mode="ai", timeout=self.timeout_ms)
+        try:
+            snap = self.page.aria_snapshot(mode="ai", timeout=self.timeout_ms)
+        except PlaywrightError:
+            self.check_alive()
+            raise
         self.tree, self.ids = renumber(snap)
         self.nodes = parse_nodes(self.tree)
         self._image = None
@@ -379,7 +472,7 @@ class Tab:
         if error:
             lines.append(f"Last action error: {error}")
         lines.append("Page (accessibility tree; act on elements by their id):")
-        lines.append(self.tree)
+        lines.append(self.tree if self.show_urls else strip_urls(self.tree))
         return "\n".join(lines)
 
     def screenshot_array(self):
@@ -416,6 +509,7 @@ class Tab:
             count = loc.count()
             visible = count > 0 and loc.is_visible()
         except PlaywrightError:
+            self.check_alive()
             count, visible = 0, False
         if count == 0:
             raise InvalidAction(f"stale id {n}: that element is no longer on the page. Use the ids of the latest observation.")
@@ -423,9 +517,15 @@ class Tab:
             raise InvalidAction(f"element {n} is hidden (not visible): it cannot be {verb}ed. Pick a visible element.")
         return n, loc
 
+    def check_alive(self) -> None:
+        """Raise :class:`BrowserCrashed` if Chromium (or this tab's page) is gone."""
+        if not self.alive():
+            raise BrowserCrashed()
+
     def parse(self, text: str) -> str:
         """Validate ``text`` against the current page (no side effects); return canonical text."""
         verb, args = parse_call(text)
+        self.check_alive()
 
         def arity(k):
             if len(args) != k:
@@ -464,6 +564,13 @@ class Tab:
             if args[0] not in ("up", "down"):
                 raise InvalidAction("scroll takes up or down: scroll(up) / scroll(down).")
             return f"scroll({args[0]})"
+        if verb == "drag":
+            arity(2)
+            n, _ = self._locator(args[0], "dragg")
+            m, _ = self._locator(args[1], "dropp")
+            if n == m:
+                raise InvalidAction(f"drag({n}, {m}) drops an element onto itself; give another target.")
+            return f"drag({n}, {m})"
         if verb == "go_back":
             arity(0)
             if len(self.history) < 2:
@@ -484,6 +591,7 @@ class Tab:
         try:
             return loc.evaluate(js, timeout=self.timeout_ms)
         except PlaywrightError:
+            self.check_alive()
             raise InvalidAction(f"stale id {n}: that element is no longer on the page.") from None
 
     def _same_origin(self, url) -> str:
@@ -499,9 +607,32 @@ class Tab:
             return url[len(self.origin):] or "/"
         raise InvalidAction(f"only this site ({self.origin}) is reachable; give a path such as goto(\"/\").")
 
-    def act(self, action: str) -> str | None:
-        """Do a canonical action; return an error message the agent can act on, or None."""
+    def element_paths(self, action: str) -> list[str] | None:
+        """CSS paths (``html > body:nth-child(2) > ...``) of the elements an action names by
+        id, as the page is now; a replay of the same seeded page finds them again without an
+        observation per step. None when an element is not in the main document (an iframe)."""
+        from playwright.sync_api import Error as PlaywrightError
+
         verb, args = parse_call(action)
+        n_ids = {"click": 1, "fill": 1, "select": 1, "drag": 2}.get(verb, 0)
+        paths = []
+        for n in args[:n_ids]:
+            ref = self.ids.get(int(n)) if isinstance(n, int) or (isinstance(n, str) and n.isdigit()) else None
+            if ref is None or not ref.startswith("e"):
+                return None
+            try:
+                paths.append(self.page.locator(f"aria-ref={ref}").evaluate(_PATH_JS, timeout=self.timeout_ms))
+            except PlaywrightError:
+                return None
+        return paths
+
+    def act(self, action: str, paths: list[str] | None = None, refresh: bool = True) -> str | None:
+        """Do a canonical action; return an error message the agent can act on, or None.
+        Raises :class:`BrowserCrashed` if Chromium died (before or during the action).
+        ``paths`` (from :meth:`element_paths`) address the elements instead of the ids of
+        the latest observation; ``refresh=False`` skips the observation afterwards (a replay)."""
+        verb, args = parse_call(action)
+        self.check_alive()
         before = self.page.url
         error = None
         try:
@@ -509,17 +640,27 @@ class Tab:
             from playwright.sync_api import TimeoutError as PlaywrightTimeout
         except ImportError:  # pragma: no cover
             raise
-        if verb in ("click", "fill", "select"):
+        replay = bool(paths)
+        if verb in ("click", "fill", "select", "drag") and paths:
+            loc = self.page.locator(paths[0])
+            target = self.page.locator(paths[1]) if verb == "drag" and len(paths) > 1 else None
+        elif verb in ("click", "fill", "select", "drag"):
             try:  # the caller may not have validated against this page (a replay, a stale plan)
                 _, loc = self._locator(args[0] if args else None, verb)
+                if verb == "drag":
+                    _, target = self._locator(args[1] if len(args) > 1 else None, verb)
             except InvalidAction as exc:
                 return str(exc)  # nothing was done; the page and the ids are as they were
         try:
-            if verb in ("click", "fill", "select"):
+            if verb == "drag":
+                self._drag(loc, target)
+            elif verb in ("click", "fill", "select"):
                 if verb == "click":
-                    loc.click(timeout=self.timeout_ms)
+                    # a replay clicks where the element is now, without waiting for it to
+                    # hold still (the restore is checked against the snapshot's text)
+                    loc.click(timeout=self.timeout_ms, force=replay)
                 elif verb == "fill":
-                    loc.fill(args[1], timeout=self.timeout_ms)
+                    loc.fill(args[1], timeout=self.timeout_ms, force=replay)
                 else:
                     try:
                         loc.select_option(label=args[1], timeout=self.timeout_ms)
@@ -534,20 +675,42 @@ class Tab:
                 self.page.goto(self.origin + self.history[-1], wait_until="load", timeout=self.timeout_ms)
             elif verb == "goto":
                 self.page.goto(self.origin + args[0], wait_until="load", timeout=self.timeout_ms)
-            self._settle()
+            if not replay:  # a replayed action was done before without leaving the page
+                self._settle()
         except PlaywrightTimeout as exc:
+            self.check_alive()
             lines = [x.strip(" -") for x in str(exc).splitlines() if x.strip()]
             why = next((x for x in reversed(lines) if any(k in x for k in ("intercepts pointer events", "not visible",
                         "not enabled", "not stable", "outside of the viewport", "waiting for"))), lines[0] if lines else "")
             error = (f"timeout: {verb} did not complete within {self.timeout_ms} ms (last: {why}). "
                      "The element may be covered, disabled or still loading; try another element or scroll.")
         except PlaywrightError as exc:
+            self.check_alive()
             first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             error = f"{verb} failed: {first}"
         if verb not in ("go_back",) and self.page.url != before:
             self.history.append(self.relative_url())
-        self.refresh()
+        if refresh:
+            self.refresh()
         return error
+
+    def _drag(self, source, target) -> None:
+        """Press on the source's centre, move to the target's centre in small steps (widgets
+        such as jQuery UI's sortable need several moves), release."""
+        source.scroll_into_view_if_needed(timeout=self.timeout_ms)
+        a = source.bounding_box(timeout=self.timeout_ms)
+        b = target.bounding_box(timeout=self.timeout_ms)
+        if a is None or b is None:
+            raise InvalidAction("drag(...) needs two visible elements.")
+        # the drop point is past the target's middle in the direction of travel, so that
+        # a list reorders onto the target's place rather than stopping just short of it
+        dy = b["y"] - a["y"]
+        frac = 0.5 if abs(dy) < 1 else (0.75 if dy > 0 else 0.25)
+        mouse = self.page.mouse
+        mouse.move(a["x"] + a["width"] / 2, a["y"] + a["height"] / 2)
+        mouse.down()
+        mouse.move(b["x"] + b["width"] / 2, b["y"] + b["height"] * frac, steps=12)
+        mouse.up()
 
     def _settle(self) -> None:
         """Wait for what the action caused, without fixed sleeps: if the action started a
@@ -565,26 +728,45 @@ class Tab:
 
     # ---- snapshots -----------------------------------------------------------------------
     def get_state(self) -> dict:
-        return {"url": self.relative_url(), "history": list(self.history),
-                "form": self.page.evaluate(_FORM_STATE_JS)}
+        """URL, history and form values. After a crash: the last URL and history, with
+        ``form`` None (what was typed died with the browser)."""
+        from playwright.sync_api import Error as PlaywrightError
+
+        form = None
+        if self.alive():
+            try:
+                form = self.page.evaluate(_FORM_STATE_JS)
+            except PlaywrightError:
+                form = None
+        return {"url": self.relative_url(), "history": list(self.history), "form": form}
 
     def set_state(self, state: dict) -> None:
         self.page.goto(self.origin + state["url"], wait_until="load", timeout=self.timeout_ms)
-        self.page.evaluate(_FORM_RESTORE_JS, state["form"])
+        if state.get("form") is not None:
+            self.page.evaluate(_FORM_RESTORE_JS, state["form"])
         self.history = list(state["history"])
         self.refresh()
 
     # ---- helpers for oracles and random agents ------------------------------------------
     def sample_action(self, rng) -> str | None:
+        """A doable action of this page (random baselines): mostly clicks; text boxes get
+        text, drop-downs one of their options (never ``fill``: a drop-down takes no text)."""
         clickable = [n for n in self.nodes if n.role in ("link", "button", "checkbox", "radio", "tab", "menuitem")]
-        boxes = [n for n in self.nodes if n.role in _TEXT_ROLES]
+        boxes = [n for n in self.nodes if n.role in ("textbox", "searchbox", "spinbutton")]
+        combos = [n for n in self.nodes if n.role == "combobox"]
         r = rng.random()
-        if boxes and r < 0.15:
+        if combos and r < 0.1:
+            combo = rng.choice(combos)
+            options = self._options(combo.id)
+            if options:
+                return f"select({combo.id}, {_q(rng.choice(options))})"
+            boxes.append(combo)  # an editable combobox (an <input list=...>) takes text
+        if boxes and r < 0.25:
             words = ["red", "blue", "shoes", "tea", "hoodie", "cheap", "organic", "size", "large", "navy"]
             return f"fill({rng.choice(boxes).id}, {_q(' '.join(rng.sample(words, 2)))})"
-        if r < 0.2:
+        if r < 0.3:
             return f"scroll({rng.choice(['up', 'down'])})"
-        if r < 0.25:
+        if r < 0.35:
             return 'press("Enter")'
         if clickable:
             return f"click({rng.choice(clickable).id})"
@@ -592,11 +774,29 @@ class Tab:
             return f"click({rng.choice(self.nodes).id})"
         return "scroll(down)"
 
+    def _options(self, n: int) -> list[str] | None:
+        """The option labels of drop-down ``n`` (None if it is not a <select>)."""
+        from playwright.sync_api import Error as PlaywrightError
+
+        ref = self.ids.get(n)
+        if ref is None:
+            return None
+        try:
+            return self.page.locator(f"aria-ref={ref}").evaluate(
+                "e => e.tagName === 'SELECT' ? [...e.options].map(o => o.label) : null", timeout=self.timeout_ms)
+        except PlaywrightError:
+            return None
+
     def lookahead(self, rel_urls: list[str]) -> dict[str, list[Node]]:
         """The nodes of GET pages, loaded in a scratch page of this context (same session)."""
         out = {}
         if self._scratch is None or self._scratch.is_closed():
-            self._scratch = self.context.new_page()
+            self._opening = True
+            try:
+                self._scratch = self.context.new_page()
+            finally:
+                self._opening = False
+            self._own_pages.add(self._scratch)
         for rel in rel_urls:
             self._scratch.goto(self.origin + rel, wait_until="load", timeout=self.timeout_ms)
             tree, _ = renumber(self._scratch.aria_snapshot(mode="ai", timeout=self.timeout_ms))

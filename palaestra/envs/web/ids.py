@@ -21,11 +21,26 @@ def miniwob_html_dir() -> Path | None:
     return None
 
 
+#: the FlightWoB tasks the miniwob package registers (miniwob/flight.<name>-v1): real
+#: airline pages in an iframe of a wrapper page that scores the submitted form
+FLIGHT_TASKS = ("flight.AA", "flight.Alaska", "flight.Alaska-auto")
+
+
 def miniwob_tasks() -> list[str]:
+    """The MiniWoB++ pages (BrowserGym's names: ``click-test``...) and the 3 flight tasks."""
     html = miniwob_html_dir()
     if html is None:
         return []
-    return sorted(p.stem for p in (html / "miniwob").glob("*.html"))
+    pages = sorted(p.stem for p in (html / "miniwob").glob("*.html"))
+    flights = [t for t in FLIGHT_TASKS if (html / "flight" / t.split(".", 1)[1] / "wrapper.html").is_file()]
+    return pages + flights
+
+
+def miniwob_task_path(task: str) -> str:
+    """The path of a task's page under the miniwob html folder."""
+    if task.startswith("flight."):
+        return f"/flight/{task.split('.', 1)[1]}/wrapper.html"
+    return f"/miniwob/{task}.html"
 
 
 def env_infos() -> list[EnvInfo]:

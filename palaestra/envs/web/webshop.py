@@ -38,6 +38,7 @@ Actions (one per step, exactly this form; strings in double quotes):
   select(N, "option")      choose an option of the drop-down N
   press("Enter")           press a key (Enter, Tab, Escape, ArrowDown, ...) in the focused element
   scroll(up) / scroll(down)
+  drag(N, M)               drag element N and drop it on element M
   go_back()                back to the previous page
   goto("/path")            open a page of this site (other sites are blocked)
   stop("answer")           end the episode (with an answer where the task asks for one)
@@ -73,7 +74,7 @@ class WebShopEnv(PalaestraEnv):
     stale id, hidden element, unknown label...) and changes nothing.
 
     ## Observation Space
-    ``FreeText``: the instruction, the page (text mode: the page in words with
+    ``FreeText``: the instruction (once), the page (text mode: the page in words with
     bracketed labels; browser mode: URL, last action error and the accessibility tree).
     ``info``: ``task_id``, ``url``, ``step``, ``last_action_error``, ``success`` and
     ``reward_details`` at the end; ``clickables`` in text mode. With
@@ -82,18 +83,23 @@ class WebShopEnv(PalaestraEnv):
 
     ## Rewards
     0 until the purchase, then WebShop's reward in [0, 1] (see
-    ``palaestra.envs.web.shop.tasks``). Success = reward 1.
+    ``palaestra.envs.web.shop.tasks``). Success = reward 1. The reward is read from the
+    shop's own session (the order placed), never from a page the agent opened. It reads
+    the goal's attributes, which only the scorer may see (``reward_access = "hidden"``):
+    ``planning_env()`` withholds it and ``reward_details`` (see ``planning_env``).
 
     ## Episode End
     Terminated by buying (Buy Now or checkout) or ``stop(...)``; truncated after
-    ``max_steps`` steps (the env counts its own steps, so snapshots stay exact).
+    ``max_steps`` steps (the env counts its own steps, so snapshots stay exact) or when
+    Chromium crashed (browser mode: the observation says so; ``reset()`` relaunches it).
 
     ## Arguments
     ``mode`` ("text" | "browser"), ``split`` ("test": 500 tasks | "train": 10,000),
     ``catalog_seed`` (0), ``n_products`` (1200), ``webshop_files`` (dict with
     ``items`` and optional ``attributes``/``human_instructions`` paths: WebShop's
     files), ``max_steps`` (50), ``screenshot`` (False), ``headless`` (True),
-    ``timeout_ms`` (browser action timeout, 5000), ``render_mode`` ("ansi").
+    ``timeout_ms`` (browser action timeout, 5000), ``show_urls`` (False: the browser
+    view leaves out each link's ``/url:`` line), ``render_mode`` ("ansi").
 
     ## Snapshots
     The shop keeps cart/order server-side per session: ``get_state()`` = URL + the
@@ -113,6 +119,9 @@ class WebShopEnv(PalaestraEnv):
     """
 
     metadata = {"render_modes": ["ansi"], "render_fps": 4}
+    reward_access = "hidden"
+    scorer_info_keys = ("reward_details",)
+    scorer_only = ("oracle_plan",)
 
     def __init__(
         self,
@@ -125,6 +134,7 @@ class WebShopEnv(PalaestraEnv):
         screenshot: bool = False,
         headless: bool = True,
         timeout_ms: int = 5000,
+        show_urls: bool = False,
         render_mode: str | None = None,
     ):
         super().__init__(render_mode=render_mode)
@@ -134,6 +144,7 @@ class WebShopEnv(PalaestraEnv):
             raise ValueError(f"split={split!r}: use 'test' or 'train'.")
         self.mode, self.split, self.max_steps = mode, split, int(max_steps)
         self.screenshot, self.headless, self.timeout_ms = bool(screenshot), bool(headless), int(timeout_ms)
+        self.show_urls = bool(show_urls)
         if webshop_files:
             files = dict(webshop_files)
             self.catalog: Catalog = load_webshop(
@@ -162,6 +173,7 @@ class WebShopEnv(PalaestraEnv):
         self._tab = None
         self._browser = None
         self._browser_restarted = False
+        self._crashed = False
 
     # ---- episode -------------------------------------------------------------------------
     def reset(self, *, seed=None, options=None):
@@ -174,8 +186,11 @@ class WebShopEnv(PalaestraEnv):
             index = int(self.np_random.integers(self.tasks.size(split)))
         self._split_index = (split, index)
         self.task = self._make_task(split, index)
-        self.world.open_session(self._sid, goal=self.task.goal)
+        # browser mode: the observation states the instruction once (its header), so the
+        # page does not repeat it
+        self.world.open_session(self._sid, goal=self.task.goal if self.mode == "text" else None)
         self._steps, self._done, self._reward, self._details, self._error = 0, False, 0.0, {}, ""
+        self._crashed = False
         if self.mode == "text":
             self._goto_text("/")
         else:
@@ -190,7 +205,15 @@ class WebShopEnv(PalaestraEnv):
         if self.mode == "text":
             self._text_step(self.parse_action(action) if isinstance(action, str) else self._not_text(action))
         else:
-            self._browser_step(self.parse_action(action) if isinstance(action, str) else self._not_text(action))
+            from .browser import BrowserCrashed
+
+            try:
+                self._browser_step(self.parse_action(action) if isinstance(action, str) else self._not_text(action))
+            except BrowserCrashed as exc:  # an error observation: the episode cannot go on
+                self._steps += 1
+                self._done, self._crashed, self._error = True, True, str(exc)
+                self._render_obs()
+                return self._obs, 0.0, False, True, self._info()
         self._steps += 1
         terminated = self._done
         reward = 0.0
@@ -238,6 +261,8 @@ class WebShopEnv(PalaestraEnv):
             info["clickables"] = [b.label for b in self._page.clickables()]
         if self.mode == "browser" and self._browser_restarted:
             info["browser_restarted"] = True
+        if self._crashed:
+            info["browser_crashed"] = True
         if self._done:
             info["success"] = is_success(self._reward) if self._details else False
             info["reward_details"] = dict(self._details)
@@ -280,6 +305,9 @@ class WebShopEnv(PalaestraEnv):
     def _text_parse(self, text: str) -> str:
         if len(text) > 1000:
             raise InvalidAction(f"the action is {len(text)} characters long; " + self._grammar_hint())
+        from .browser import check_encodable
+
+        check_encodable(text)
         m = _TEXT_ACTION.match(text)
         if m is None or "\n" in text:
             raise InvalidAction(f"{text[:80]!r} is not an action. " + self._grammar_hint())
@@ -332,16 +360,50 @@ class WebShopEnv(PalaestraEnv):
         return None  # search takes free text
 
     def sample_action(self, rng: random.Random) -> str | None:
-        """A doable action drawn from ``rng`` (random baselines): mostly clicks."""
+        """A doable action drawn from ``rng`` (random baselines); one policy in both modes:
+        where the page has a search box, search (probability 0.2, or always when nothing is
+        clickable) for up to 3 words of the instruction; otherwise click one of the page's
+        clickable things, uniformly. In the browser a search is two steps (fill the box,
+        then submit it: a typed query not yet searched is submitted first)."""
         if self._split_index is None or self._done:
             return None
         if self.mode == "browser":
-            return self._tab.sample_action(rng) if self._tab is not None else None
+            return self._browser_sample(rng) if self._tab is not None and self._tab.alive() else None
         labels = [b.label for b in self._page.clickables()]
         if self._page.search_box and (not labels or rng.random() < 0.2):
-            words = [w for w in re.findall(r"[a-z]+", self.task.goal.lower()) if len(w) > 2]
-            return f"search[{' '.join(rng.sample(words, min(3, len(words))))}]"
+            return f"search[{self._random_query(rng)}]"
         return f"click[{rng.choice(labels)}]"
+
+    def _random_query(self, rng: random.Random) -> str:
+        words = [w for w in re.findall(r"[a-z]+", self.task.goal.lower()) if len(w) > 2]
+        return " ".join(rng.sample(words, min(3, len(words))))
+
+    def _browser_sample(self, rng: random.Random) -> str | None:
+        from urllib.parse import parse_qs, urlsplit
+
+        from .browser import _q, _visible_name
+
+        tab = self._tab
+        nodes = [n for n in tab.nodes if n.role in ("link", "button")]
+        box = next((n for n in tab.nodes if n.role in ("textbox", "searchbox") and n.name.lower() == "search"), None)
+        go = next((n for n in nodes if n.role == "button" and n.name == "Search"), None)
+        if box is not None and go is not None:
+            typed = tab.page.locator(f"aria-ref={tab.ids[box.id]}").input_value(timeout=tab.timeout_ms)
+            searched = parse_qs(urlsplit(tab.page.url).query).get("q", [""])[0]
+            if _norm(typed) and _norm(typed) != _norm(searched):
+                return f"click({go.id})"
+        page = self.world.handle(self._sid, "GET", tab.relative_url())
+        blocks = page.clickables() if isinstance(page, Page) else []
+        if box is not None and (not blocks or rng.random() < 0.2):
+            return f"fill({box.id}, {_q(self._random_query(rng))})"
+        if blocks:
+            block = rng.choice(blocks)
+            name = _visible_name(block)
+            k = [b for b in blocks if _visible_name(b) == name].index(block)
+            same = [n for n in nodes if n.name == name]
+            if k < len(same):
+                return f"click({same[k].id})"
+        return f"click({rng.choice(nodes).id})" if nodes else "scroll(down)"
 
     def _sample_or_none(self, rng):
         try:
@@ -364,6 +426,8 @@ class WebShopEnv(PalaestraEnv):
                 actions = "Actions: click[<label>] (a [bracketed] label above)"
             body = page_text(self._page)
             self._obs = "\n".join(head) + "\n" + body + ("\n" + actions if not self._done else "")
+        elif self._crashed:
+            self._obs = "\n".join(head + [f"Last action error: {self._error}"])
         else:
             self._obs = "\n".join(head) + "\n" + self._tab.observation_text(self._error)
 
@@ -386,6 +450,7 @@ class WebShopEnv(PalaestraEnv):
             "reward": self._reward,
             "details": dict(self._details),
             "error": self._error,
+            "crashed": self._crashed,
             "np_random": self.np_random.bit_generator.state if self._np_random is not None else None,
         }
         if self.mode == "text":
@@ -408,6 +473,7 @@ class WebShopEnv(PalaestraEnv):
         self.world.import_session(self._sid, state["session"])
         self._steps, self._done, self._reward = state["steps"], state["done"], state["reward"]
         self._details, self._error = dict(state["details"]), state["error"]
+        self._crashed = bool(state.get("crashed", False))
         if self.mode == "text":
             result = self.world.handle(self._sid, "GET", state["url"])
             self._page = result if isinstance(result, Page) else self._page
@@ -430,7 +496,8 @@ class WebShopEnv(PalaestraEnv):
             self._tab.close()
             self._tab = None
         self._tab, self._browser_restarted = self._browser.open_tab(
-            self._server.origin, timeout_ms=self.timeout_ms, cookies={"sid": self._sid}, screenshot=self.screenshot
+            self._server.origin, timeout_ms=self.timeout_ms, cookies={"sid": self._sid}, screenshot=self.screenshot,
+            show_urls=self.show_urls, static_pages=True,
         )
 
     def _browser_reset(self) -> None:
@@ -440,7 +507,12 @@ class WebShopEnv(PalaestraEnv):
         self._render_obs()
 
     def _browser_parse(self, text: str) -> str:
-        return self._tab.parse(text)
+        from .browser import BrowserCrashed
+
+        try:
+            return self._tab.parse(text)
+        except BrowserCrashed:
+            return text.strip()  # cannot be checked against a dead page: step() reports the crash
 
     def _browser_step(self, action: str) -> None:
         verb = action.split("(", 1)[0]
@@ -457,7 +529,8 @@ class WebShopEnv(PalaestraEnv):
     def _browser_set_state(self, page_state: dict) -> None:
         if self._tab is None or not self._tab.alive():
             self._new_tab()
-        self._tab.set_state(page_state)
+        if not self._crashed:
+            self._tab.set_state(page_state)
         self._render_obs()
 
     def _browser_oracle(self) -> list[str]:

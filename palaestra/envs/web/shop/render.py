@@ -54,7 +54,7 @@ def page_html(page: Page) -> str:
         elif b.kind == "product":
             rest.append(
                 f"<div class='product'><a href='{escape(b.href, quote=True)}'>{escape(b.label.upper())}</a> "
-                f"{t}<span class='price'>{escape(b.extra)}</span></div>"
+                f"{t}<span class='price'> | {escape(b.extra)}</span></div>"
             )
         elif b.kind == "option":
             pressed = "true" if b.selected else "false"
