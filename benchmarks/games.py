@@ -26,9 +26,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from _harness import alternate, report
-
 import palaestra  # noqa: F401
+from _harness import alternate, report
 
 
 def _draws(n: int, seed: int = 0) -> list[float]:

@@ -121,7 +121,7 @@ def _oracle_ious(backend, sample, clicks):
     mask = np.zeros_like(sample.mask)
     ious = []
     for _ in range(clicks):
-        click = clicker(mask)
+        clicker(mask)  # appends the next corrective click to clicker.clicks
         mask = backend.segment(sample.image, clicker.clicks, mask)
         ious.append(iou(mask, sample.mask))
     return ious, clicker.clicks

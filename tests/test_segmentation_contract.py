@@ -2,7 +2,6 @@
 
 import random
 
-
 from palaestra.testing import check_env_contract
 
 NEAR_MISSES = [

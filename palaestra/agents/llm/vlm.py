@@ -134,8 +134,15 @@ def build_tiny_vlm(out, seed: int = 0) -> Path:
     """A randomly initialised tiny LLaVA (CLIP vision tower + Llama text model, the tiny
     tokenizer with an ``<image>`` token) saved to ``out``, for offline tests."""
     import torch
-    from transformers import (AutoTokenizer, CLIPImageProcessor, CLIPVisionConfig, LlamaConfig, LlavaConfig,
-                              LlavaForConditionalGeneration, LlavaProcessor)
+    from transformers import (
+        AutoTokenizer,
+        CLIPImageProcessor,
+        CLIPVisionConfig,
+        LlamaConfig,
+        LlavaConfig,
+        LlavaForConditionalGeneration,
+        LlavaProcessor,
+    )
 
     from .tiny import tiny_model_path
 

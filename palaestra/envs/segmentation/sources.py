@@ -548,7 +548,6 @@ def coco_samples(annotations, images_dir=None, min_area: int = 100, size=None) -
                                 "(images_dir=...), then run again.")
 
     def build(i):
-        from PIL import Image
 
         ann = anns[i]
         info = coco.imgs[ann["image_id"]]

@@ -477,8 +477,8 @@ class Tab:
 
     def screenshot_array(self):
         if self._image is None:
-            from PIL import Image
             import numpy as np
+            from PIL import Image
 
             png = self.page.screenshot(type="png")
             self._image = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))

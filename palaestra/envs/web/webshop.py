@@ -10,11 +10,11 @@ from gymnasium.utils import seeding
 
 from palaestra.core import FreeText, InvalidAction, PalaestraEnv, Task
 
+from .resources import close_quietly, release_browser
 from .shop.catalog import Catalog, generate_catalog, load_webshop
 from .shop.render import page_text
 from .shop.tasks import ShopTasks, is_success
 from .shop.world import Page, Redirect, ShopWorld, search_url
-from .resources import close_quietly, release_browser
 from .spaces import WebActionSpace
 
 _TEXT_ACTION = re.compile(r"^\s*(search|click)\s*\[(.*)\]\s*$", re.IGNORECASE)
