@@ -113,3 +113,5 @@ def test_view_shows_the_task_without_scorer_data():
     env.task = Task(id="t", goal="say 2", data={"answer": 2}, oracle=lambda e: [2])
     view = env.planning_env()
     assert view.task.goal == "say 2" and view.task.data == {} and not view.task.has_oracle
+    with pytest.raises(ScorerOnly):
+        view.task.solve(view)

@@ -45,6 +45,8 @@ class PalaestraEnv(gym.Env):
     scorer_only: tuple[str, ...] = ()
     #: info keys only the scorer may see, beyond ``success`` (e.g. ``("iou",)``)
     scorer_info_keys: tuple[str, ...] = ()
+    #: keys of ``task.data`` an agent may see in the planning view (the rest is the scorer's)
+    public_task_keys: tuple[str, ...] = ()
 
     def __init__(self, render_mode: str | None = None):
         super().__init__()

@@ -67,12 +67,10 @@ class AgentSideEnv:
     def task(self):
         """The task as an agent may see it: id, goal and split; no data, validator or
         oracle (they hold what the scorer alone may read)."""
-        from .task import Task
-
         task = self._env.task
         if task is None:
             return None
-        return Task(id=task.id, goal=task.goal, split=task.split)
+        return _public_task(task, getattr(self._env, "public_task_keys", ()))
 
     def step(self, action):
         obs, _reward, terminated, truncated, info = self._env.step(action)
@@ -88,6 +86,24 @@ class AgentSideEnv:
 
     def __repr__(self) -> str:
         return f"AgentSideEnv({self._env!r})"
+
+
+def _public_task(task, public_keys=()):
+    from .task import Task
+
+    class PublicTask(Task):
+        """What an agent may know of a task; its solution and verdict are the scorer's."""
+
+        def solve(self, world) -> list:
+            raise ScorerOnly(f"task {self.id!r}: the oracle's solution is the scorer's; an agent-side "
+                             "planning view does not hand it out.")
+
+        def validate(self, world):
+            raise ScorerOnly(f"task {self.id!r}: the verdict is the scorer's; an agent-side planning view "
+                             "does not hand it out.")
+
+    data = {k: task.data[k] for k in public_keys if k in (task.data or {})}
+    return PublicTask(id=task.id, goal=task.goal, split=task.split, data=data)
 
 
 def shares_state(plan, env) -> bool:

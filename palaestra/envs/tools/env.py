@@ -68,6 +68,7 @@ class ToolUseEnv(ToolEnvBase):
     #: the oracle's plan and the grader read the expected answer: not for an agent-side search
     scorer_only = ("oracle_actions", "grade_now", "_spec")
     scorer_info_keys = ("grading",)
+    public_task_keys = ("tier",)
 
     def __init__(self, tier=None, split: str | None = None, world_seed: int = 0, max_steps: int = 20,
                  time_limit_s: float = 1.0, render_mode: str | None = None):
