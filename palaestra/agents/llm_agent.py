@@ -36,7 +36,8 @@ class LLMAgent:
 
     Options: ``model``/``llm`` (a LanguageModel or a spec for ``load_lm``: a folder, a
     hub id, ``tiny``, ``http://HOST/v1#MODEL``), ``policy``, ``norm``, ``temperature``,
-    ``max_new_tokens``, ``retries``, ``history``, ``fallback``, ``candidates``, ``seed``.
+    ``max_new_tokens``, ``retries``, ``history``, ``fallback``, ``candidates``, ``seed``,
+    ``prompt`` (``"full"``: instructions, history, state; ``"compact"``: the state only).
     ``last_scores`` holds the scored actions of the last step (legal policy).
     """
 
@@ -45,7 +46,7 @@ class LLMAgent:
 
     def __init__(self, model=None, llm=None, temperature: float = 0.7, max_new_tokens: int = 48, retries: int = 2,
                  history: int = 4, fallback: str | None = None, seed: int | None = 0, policy: str = "auto",
-                 norm: str = "mean", candidates: int = 8, **lm_options):
+                 norm: str = "mean", candidates: int = 8, prompt: str = "full", **lm_options):
         from .llm import load_lm
         from .llm.scoring import NORMS
 
@@ -54,7 +55,11 @@ class LLMAgent:
                              "(free generation, parsed).")
         if norm not in NORMS:
             raise ValueError(f"norm={norm!r}: use 'mean' (length-normalised log-prob) or 'sum'.")
-        self.policy, self.norm, self.candidates = policy, norm, max(1, int(candidates))
+        from .llm.prompts import PROMPT_STYLES
+
+        if prompt not in PROMPT_STYLES:
+            raise ValueError(f"prompt={prompt!r}: use 'full' (instructions, history, state) or 'compact' (state only).")
+        self.policy, self.norm, self.candidates, self.prompt = policy, norm, max(1, int(candidates)), prompt
         self.llm = load_lm(llm if llm is not None else model, **lm_options)
         self.temperature, self.max_new_tokens = float(temperature), int(max_new_tokens)
         self.retries, self.history_len = int(retries), int(history)
@@ -82,7 +87,7 @@ class LLMAgent:
     def act(self, observation, info):
         if self.env is None:
             raise RuntimeError("call agent.reset(env) before act(); run_episode does it for you.")
-        messages = state_messages(self.base, self.history, history_len=self.history_len)
+        messages = state_messages(self.base, self.history, history_len=self.history_len, style=self.prompt)
         self.last_scores = None
         can_score = callable(getattr(self.llm, "score", None))
         if self.policy == "legal" or (self.policy == "auto" and can_score):
@@ -123,7 +128,7 @@ class LLMAgent:
                     seen.add(key)
                     cands.append(a)
             if cands:
-                return self._emit(self._pick(state_messages(self.base, self.history, history_len=self.history_len),
+                return self._emit(self._pick(state_messages(self.base, self.history, history_len=self.history_len, style=self.prompt),
                                              cands))
         mode = self.fallback or ("reply" if self.text else "random")
         if mode == "raise":

@@ -135,11 +135,15 @@ class MCTSAgent:
         sample_temperature: float = 1.0,
         seed: int | None = 0,
         search_reward: str = "agent",
+        prompt: str = "full",
     ):
         if search_reward not in ("agent", "true"):
             raise ValueError(f"search_reward={search_reward!r}: use 'agent' (fair at test time) or 'true' "
                              "(the hidden reward, for collecting training data).")
         self.search_reward = search_reward
+        if prompt not in ("full", "compact"):
+            raise ValueError(f"prompt={prompt!r}: use 'full' or 'compact' (the state only) for the model's prompts.")
+        self.prompt = prompt
         if selection not in ("puct", "ucb1", "ucb-cost"):
             raise ValueError(f"selection={selection!r}: use 'puct', 'ucb1' or 'ucb-cost'.")
         if rollout not in ("random", "policy", None, "none"):
@@ -467,7 +471,7 @@ class MCTSAgent:
     def _messages(self, node: Node):
         from .llm.prompts import state_messages
 
-        return state_messages(self.plan, self.history)
+        return state_messages(self.plan, self.history, style=self.prompt)
 
     def _text_of(self, parent: Node, child: Node) -> str:
         self.plan.set_state(parent.state)
