@@ -177,7 +177,9 @@ def main():
     p.add_argument("--opponent-sims", type=int, default=25, help="the fixed opponent: OpenSpiel MCTS simulations")
     p.add_argument("--label-sims", type=int, default=200, help="MCTS simulations per labelled state")
     p.add_argument("--sft-episodes", type=int, default=2000, help="search-played train games for the round-0 SFT")
-    p.add_argument("--episodes", type=int, default=300, help="policy-played train games per round")
+    p.add_argument("--ref-test", type=int, default=200, help="test seeds for the slow reference policies "
+                   "(free generation, the labelling search): the first N")
+    p.add_argument("--episodes", type=int, default=200, help="policy-played train games per round")
     p.add_argument("--test", type=int, default=400, help="held-out test seeds (paired)")
     p.add_argument("--prompt", default="compact", help="full or compact (recorded with the episodes)")
     p.add_argument("--policy-temperature", type=float, default=1.0)
@@ -195,9 +197,9 @@ def main():
     p.add_argument("--sft-weight", type=float, default=1.0)
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--workers", type=int, default=2)
-    p.add_argument("--audit", type=int, default=100, help="pairs per round re-judged by the stronger search")
+    p.add_argument("--audit", type=int, default=60, help="pairs per round re-judged by the stronger search")
     p.add_argument("--audit-sims", type=int, default=2000)
-    p.add_argument("--critic-games", type=int, default=20, help="games per arm of the critic comparison (0: skip)")
+    p.add_argument("--critic-games", type=int, default=10, help="games per arm of the critic comparison (0: skip)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--scale", type=int, default=0, help="only measure collection of this many labelled states")
     args = p.parse_args()
@@ -236,6 +238,14 @@ def run(args):
                                       {"simulations": args.label_sims, "rollout": "random", "search_reward": "true"},
                                       actor="search", prompt=args.prompt, workers=args.workers, max_steps=60), data)
         console.print(f"round-0 data: {rep.summary()}")
+    else:
+        console.print(f"round-0 data: reusing {data} (delete it to collect again)")
+    from palaestra.training import read_episodes
+
+    got = read_episodes(data)
+    summary["sft_data"] = {"episodes": len(got), "states": sum(len(e["steps"]) for e in got),
+                           "seeds": sorted(int(e["seed"]) for e in got)}
+    console.print(f"round-0 data: {len(got)} search-played games, {summary['sft_data']['states']} labelled states")
     times["sft_data_s"] = time.perf_counter() - t0
     sft0 = out / "sft0"
     t0 = time.perf_counter()
@@ -264,12 +274,13 @@ def run(args):
     base_wins["constant column 4"], _ = play(env_kwargs, lambda s: ConstantColumn("4", s), tests)
     base_wins["random legal"], _ = play(env_kwargs, lambda s: RandomLegal("", s), tests)
     lm = TransformersLM(sft0, max_threads=1)
+    refs = tests[: args.ref_test]
     gen_wins, gen_counts = play(env_kwargs, lambda s: LLMAgent(llm=lm, policy="generate", temperature=0.0,
                                                                retries=1, fallback="random", max_new_tokens=4,
-                                                               prompt=args.prompt, seed=s), tests)
+                                                               prompt=args.prompt, seed=s), refs)
     base_wins["round 0 (SFT, free generation)"] = gen_wins
     base_wins[f"MCTS-{args.label_sims} (the labeller)"], _ = play(
-        env_kwargs, lambda s: MCTSAgent(simulations=args.label_sims, seed=s), tests)
+        env_kwargs, lambda s: MCTSAgent(simulations=args.label_sims, seed=s), refs)
     times["baselines_s"] = time.perf_counter() - t0
     moves = sum(gen_counts.values())
     summary["free_generation_actions"] = gen_counts
@@ -313,6 +324,8 @@ def run(args):
         for r in runs[learner][1:]:
             rows[f"{'DPO' if learner == 'dpo' else 'SFT control'} round {r.round}"] = r.successes_by_seed
     for name, w in rows.items():
+        if len(w) < len(r0.successes_by_seed):
+            name += f" (first {len(w)} seeds)"
         table.add_row(name, fmt_rate(w), fmt_gain(paired_ci(w, r0.successes_by_seed, args.seed)),
                       fmt_gain(paired_ci(w, base_wins["constant column 4"], args.seed)))
     console.print(table)

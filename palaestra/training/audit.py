@@ -64,9 +64,10 @@ def audit_pairs(pairs, recordings, simulations: int = 2000, sample: int = 100, s
             if ep is None or row.get("step") is None:
                 report.verdicts["pairs whose episode is not in the recordings"] += 1
                 continue
-            key = (ep.get("env_id"), repr(sorted((ep.get("env_kwargs") or {}).items())))
+            kwargs = {k: v for k, v in (ep.get("env_kwargs") or {}).items() if k != "text"}
+            key = (ep.get("env_id"), repr(sorted(kwargs.items())))
             if key not in envs:
-                envs[key] = gym.make(ep["env_id"], text=True, **(ep.get("env_kwargs") or {}))
+                envs[key] = gym.make(ep["env_id"], text=True, **kwargs)
             env = envs[key]
             obs, info = env.reset(seed=ep.get("seed"))
             t = int(row["step"])

@@ -118,7 +118,8 @@ def _modes(mode) -> list[str]:
 def _bounds(child: dict, value: float, z: float | None) -> tuple[float, float]:
     """(lower, upper) confidence bound of a child's value: exact when the solver proved it,
     else ``value -/+ z * sd / sqrt(visits)`` with the recorded spread of its returns (1,
-    the widest for returns in [-1, 1], when not recorded). ``z=None``: no interval."""
+    the widest for returns in [-1, 1], when not recorded) shrunk towards 1 by one
+    pseudo-observation. ``z=None``: no interval."""
     proven = child.get("proven")
     if proven is not None:
         return float(proven), float(proven)
@@ -129,7 +130,10 @@ def _bounds(child: dict, value: float, z: float | None) -> tuple[float, float]:
         return -math.inf, math.inf
     sd = child.get("q_sd")
     sd = 1.0 if sd is None or (isinstance(sd, float) and math.isnan(sd)) else float(sd)
-    half = z * max(sd, 1.0 / n) / math.sqrt(n)
+    # one pseudo-return of variance 1 (the widest for returns in [-1, 1]): two visits that
+    # both lost do not make a sure loss
+    sd = math.sqrt((sd * sd * (n - 1) + 1.0) / n)
+    half = z * sd / math.sqrt(n)
     return value - half, value + half
 
 
