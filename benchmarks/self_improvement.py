@@ -49,8 +49,8 @@ class ConstantColumn:
 
     name = "constant"
 
-    def __init__(self, column: str = "4", seed: int = 0):
-        self.column, self.seed = column, seed
+    def __init__(self, column: str = "4", seed: int = 0, fallback: bool = True):
+        self.column, self.seed, self.fallback = column, seed, fallback
 
     def reset(self, env):
         self.base = env.unwrapped
@@ -58,6 +58,8 @@ class ConstantColumn:
 
     def act(self, obs, info):
         legal = [self.base.format_action(a) for a in self.base.legal_actions()]
+        if not self.fallback:
+            return self.column  # the text view refuses it when the column is full
         return self.column if self.column in legal else legal[self.rng.randrange(len(legal))]
 
 
@@ -170,6 +172,63 @@ def scale(args):
                                                       "label_sims": args.label_sims}, indent=1))
 
 
+def repro(args):
+    """Issue 15's measurement on the old recipe: SFT on 40 MCTS-200 games (actions as targets,
+    full prompt, lr 2e-3, 6 epochs, batch 8), against random, on seeds 10000-10199: the
+    model generating freely, the same model scoring the legal actions, constant column 4."""
+    import torch
+
+    import gymnasium as gym
+
+    import palaestra  # noqa: F401
+    from palaestra.agents.llm.tiny import build_tiny_model
+    from palaestra.agents.llm.transformers_lm import TransformersLM
+    from palaestra.agents.llm_agent import LLMAgent
+    from palaestra.agents.mcts import MCTSAgent
+    from palaestra.runner import run_episode
+    from palaestra.training import sft_examples, train_sft
+    from palaestra.training.trainers import TrainSettings
+    from palaestra.wrappers.record import RecordEpisodes
+
+    torch.set_num_threads(1)
+    out = args.out / "repro"
+    base, demos, sft = out / "base", out / "demos", out / "sft"
+    if not (base / "config.json").exists():
+        build_tiny_model(base, seed=0)
+    if not (demos / "episodes.jsonl").exists():
+        env = RecordEpisodes(gym.make(ENV, text=True, opponent="random"), demos, agent_name="mcts", save_images=False)
+        for s in range(50_000, 50_040):
+            run_episode(env, MCTSAgent(simulations=200, seed=0), seed=s, max_steps=60)
+        env.close()
+    if not (sft / "config.json").exists():
+        res = train_sft(sft_examples(demos), base, sft, TrainSettings(learning_rate=2e-3, epochs=6, batch_size=8,
+                                                                      threads=1), progress=False)
+        console.print(res.summary())
+    lm = TransformersLM(sft, max_threads=1)
+    seeds = list(range(10_000, 10_000 + args.test))
+    kw = {"opponent": "random"}
+    arms = {
+        "SFT, free generation (greedy)": lambda s: LLMAgent(llm=lm, policy="generate", temperature=0.0, retries=2,
+                                                            max_new_tokens=8, seed=0),
+        "SFT, legal-action scoring (greedy)": lambda s: LLMAgent(llm=lm, policy="legal", temperature=0.0, seed=0),
+        "constant column 4 (random when full)": lambda s: ConstantColumn("4", s),
+        "constant 4 (always, refused when full)": lambda s: ConstantColumn("4", s, fallback=False),
+        "random legal": lambda s: RandomLegal("", s),
+    }
+    wins, counts = {}, {}
+    for name, make in arms.items():
+        wins[name], counts[name] = play(kw, make, seeds)
+        n4 = counts[name].get("4", 0)
+        console.print(f"{name}: {fmt_rate(wins[name])}; column 4 in {n4}/{sum(counts[name].values())} moves")
+    legal, const = wins["SFT, legal-action scoring (greedy)"], wins["constant column 4 (random when full)"]
+    gen = wins["SFT, free generation (greedy)"]
+    pure = wins["constant 4 (always, refused when full)"]
+    console.print(f"legal - free generation: {fmt_gain(paired_ci(legal, gen))} pts; legal - constant 4 with "
+                  f"fallback: {fmt_gain(paired_ci(legal, const))} pts; legal - always 4: "
+                  f"{fmt_gain(paired_ci(legal, pure))} pts (paired 95%)")
+    (out / "repro.json").write_text(json.dumps({"wins": wins, "action_counts": counts}, indent=1))
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", type=Path, default=Path("recordings/bench-self-improvement"))
@@ -202,10 +261,13 @@ def main():
     p.add_argument("--critic-games", type=int, default=10, help="games per arm of the critic comparison (0: skip)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--scale", type=int, default=0, help="only measure collection of this many labelled states")
+    p.add_argument("--repro", action="store_true", help="only issue 15's measurement on the old recipe (vs random)")
     args = p.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     if args.scale:
         return scale(args)
+    if args.repro:
+        return repro(args)
     run(args)
 
 
@@ -272,6 +334,7 @@ def run(args):
     base_wins = {"round 0 (SFT, legal-action scoring)": r0.successes_by_seed}
     t0 = time.perf_counter()
     base_wins["constant column 4"], _ = play(env_kwargs, lambda s: ConstantColumn("4", s), tests)
+    base_wins["always 4 (refused when full)"], _ = play(env_kwargs, lambda s: ConstantColumn("4", s, False), tests)
     base_wins["random legal"], _ = play(env_kwargs, lambda s: RandomLegal("", s), tests)
     lm = TransformersLM(sft0, max_threads=1)
     refs = tests[: args.ref_test]
