@@ -260,6 +260,8 @@ def main():
     p.add_argument("--audit-sims", type=int, default=2000)
     p.add_argument("--critic-games", type=int, default=10, help="games per arm of the critic comparison (0: skip)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--parallel-arms", action="store_true", help="run the DPO and control arms as `palaestra improve` "
+                   "processes beside the baselines")
     p.add_argument("--scale", type=int, default=0, help="only measure collection of this many labelled states")
     p.add_argument("--repro", action="store_true", help="only issue 15's measurement on the old recipe (vs random)")
     args = p.parse_args()
@@ -315,12 +317,30 @@ def run(args):
         ex = sft_examples(data, only_success=False, target="visits", visit_samples=args.visit_samples)
         console.print(ex.summary())
         res = train_sft(ex, base, sft0, preset("tiny", "sft", learning_rate=args.sft_lr, epochs=args.sft_epochs,
-                                                batch_size=args.batch, seed=args.seed, threads=1, evaluate=True),
+                                                batch_size=args.batch, seed=args.seed, threads=1),
                         progress=False)
         console.print(res.summary())
         summary["sft0"] = {"examples": res.examples, "loss_before": res.loss_before, "loss_after": res.loss_after,
                            "wall_s": res.wall_s}
     times["sft0_train_s"] = time.perf_counter() - t0
+    procs = {}
+    if args.parallel_arms:
+        # each arm is the printed `palaestra improve` command, run as its own process beside the
+        # baselines below (on a shared machine more processes get more CPU); its round 0 must
+        # equal this script's round 0 (same model, seeds and settings)
+        import os
+        import shutil
+        import subprocess
+        import sys
+
+        for learner in ("dpo", "sft"):
+            folder = out / f"improve-{learner}"
+            shutil.rmtree(folder, ignore_errors=True)
+            cmd = improve_command(args, sft0, folder, learner)
+            console.print(f"[bold]{learner} arm[/]: {shlex.join(cmd)}")
+            log = open(out / f"improve-{learner}.log", "w")
+            procs[learner] = (subprocess.Popen([sys.executable, "-c", "from palaestra.cli import main; main()", *cmd[1:]],
+                                               stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ)), cmd, log)
     # ---- baselines and round 0 on the held-out seeds ------------------------------------------
     t0 = time.perf_counter()
     from palaestra.training.loop import ImproveSettings
@@ -362,7 +382,24 @@ def run(args):
         times["critic_s"] = time.perf_counter() - t0
     # ---- rounds: DPO, and the compute-matched SFT control -------------------------------------
     runs = {}
-    for learner in ("dpo", "sft"):
+    t_arms = time.perf_counter()
+    for learner, (proc, cmd, log) in procs.items():
+        code = proc.wait()
+        log.close()
+        if code != 0:
+            raise SystemExit(f"the {learner} arm failed (exit {code}); see {out / f'improve-{learner}.log'}")
+        from palaestra.training.loop import RoundResult
+
+        saved = json.loads((out / f"improve-{learner}" / "improve.json").read_text())
+        runs[learner] = [RoundResult(**r) for r in saved["rounds"]]
+        same = runs[learner][0].successes_by_seed == r0.successes_by_seed
+        console.print(f"{learner} arm: its round 0 {'equals' if same else 'DIFFERS FROM'} this script's round 0")
+        console.print(rounds_table(runs[learner], title=f"{learner}: round 0 = SFT on search labels"))
+        summary[learner] = {"command": cmd, "settings": saved["settings"], "rounds": saved["rounds"],
+                            "round0_equal": same}
+    if procs:
+        times["arms_wait_s"] = time.perf_counter() - t_arms
+    for learner in [x for x in ("dpo", "sft") if x not in runs]:
         folder = out / f"improve-{learner}"
         cmd = improve_command(args, sft0, folder, learner)
         console.print(f"[bold]{learner} rounds[/]; the same run from the CLI:\n  {shlex.join(cmd)}")
