@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -49,17 +50,20 @@ class FakeOpenAI:
                         }
                         return self._send(200, payload)
                     if self.path.endswith("/completions"):
+                        # as vLLM does: echoed prompt tokens, a separating space belongs to the token
+                        # after it (" 4"), text_offset is where each token starts, then the one
+                        # generated token (max_tokens=1) at the end of the text
                         text = body["prompt"]
-                        words, offsets, pos = [], [], 0
-                        for w in text.split(" "):
-                            words.append(w)
-                            offsets.append(pos)
-                            pos += len(w) + 1
-                        # deterministic "log-probs": -0.1 per character of each word
-                        lps = [None] + [-0.1 * len(w) for w in words[1:]]
-                        payload = {"choices": [{"text": text, "index": 0, "logprobs": {
-                            "tokens": words, "token_logprobs": lps, "text_offset": offsets}}],
-                            "usage": {"prompt_tokens": len(words), "completion_tokens": 1}}
+                        tokens, offsets = [], []
+                        for m in re.finditer(r"\s*\S+|\s+$", text):
+                            tokens.append(m.group())
+                            offsets.append(m.start())
+                        # deterministic "log-probs": -0.1 per non-space character of each token
+                        lps = [None] + [-0.1 * len(t.strip()) for t in tokens[1:]]
+                        tokens, offsets, lps = tokens + ["<gen>"], offsets + [len(text)], lps + [-0.5]
+                        payload = {"choices": [{"text": text + "<gen>", "index": 0, "logprobs": {
+                            "tokens": tokens, "token_logprobs": lps, "text_offset": offsets}}],
+                            "usage": {"prompt_tokens": len(tokens) - 1, "completion_tokens": 1}}
                         return self._send(200, payload)
                     return self._send(404, {"error": {"message": f"no route {self.path}"}})
                 finally:

@@ -180,3 +180,38 @@ def test_tiny_warm_up_training_fits_the_corpus(tmp_path):
     warm = TransformersLM(build_tiny_model(tmp_path / "warm", seed=1, train_steps=30), max_threads=1)
     text = [[{"role": "user", "content": "Legal moves: 1 2 3 4 5 6 7"}]]
     assert warm.score(text, ["Action: 4"])[0] > raw.score(text, ["Action: 4"])[0]
+
+
+def test_openai_score_keeps_the_first_token_that_carries_the_space():
+    # issue 15: vLLM's first completion token is " 4" (offset one before the completion);
+    # selecting tokens by start offset scored "4" as 0.0
+    with FakeOpenAI() as server:
+        lm = OpenAICompatibleLM(server.url, "m")
+        assert lm.score(PROMPTS[:1], ["4"]) == pytest.approx([-0.1])
+        assert lm.score(PROMPTS[:1], ["Action: 44"], reduce="mean") == pytest.approx([-(0.7 + 0.2) / 2])
+        body = server.requests[0]["body"]
+        assert body["echo"] is True and body["prompt"].endswith("Assistant: 4")
+
+
+def test_mean_scores_are_per_token_and_shared_prefix_consistent(lm):
+    comps = ["4", "Action: 4 and some more words"]
+    sums = lm.score([PROMPTS[0]] * 2, comps)
+    means = lm.score([PROMPTS[0]] * 2, comps, reduce="mean")
+    n = [len(lm.tokenizer(c, add_special_tokens=False)["input_ids"]) for c in comps]
+    assert means == pytest.approx([s / k for s, k in zip(sums, n)], abs=1e-5)
+    with pytest.raises(ValueError, match="reduce"):
+        lm.score(PROMPTS[:1], ["4"], reduce="max")
+
+
+def test_too_long_prompts_are_an_error_or_a_logged_cut(tiny, caplog):
+    # issue 15: tool instructions were silently cut at inference
+    long = [{"role": "system", "content": "Use the tools. " * 2000}, {"role": "user", "content": "Legal moves: 1 2"}]
+    strict = TransformersLM(tiny, max_threads=1)
+    with pytest.raises(ValueError, match="instructions.*truncation='left'"):
+        strict.score([long], ["1"])
+    with pytest.raises(ValueError, match="positions"):
+        strict.generate([long], max_new_tokens=2)
+    cut = TransformersLM(tiny, max_threads=1, truncation="left")
+    with caplog.at_level("WARNING", logger="palaestra.llm"):
+        assert len(cut.score([long], ["1"])) == 1
+    assert cut.truncated == 1 and "instructions at its start are lost" in caplog.text

@@ -95,7 +95,11 @@ def test_replies_parse_tolerantly():
     assert action_candidates("**Action:** `taxi`.")[0] == "taxi"
     assert "e2e4" in action_candidates("Let me think.\n```\ne2e4\n```\nThat is all.")
     assert action_candidates("4")[0] == "4"
-    assert parse_pick("I think option 3 is best.", ["a", "b", "c"]) == 2
+    assert parse_pick("I think option C is best.", ["a", "b", "c"]) == 2
+    assert parse_pick("B) 4", ["1", "4", "7"]) == 1
+    # a column answer is the action's text, never candidate #4 (issue 15)
+    assert parse_pick("4", ["7", "5", "1", "2", "4"]) == 4
+    assert parse_pick("3", ["1", "4", "7"]) is None
     assert parse_pick("The best is e2e4 because...", ["d2d4", "e2e4"]) == 1
     assert parse_pick("no idea", ["x1", "y2"]) is None
 
@@ -106,7 +110,7 @@ def test_llm_agent_reads_action_from_prose_native_and_text():
         lm = OpenAICompatibleLM(server.url, "m")
         env = gym.make("palaestra/ConnectFour-v0", opponent="random")
         obs, info = env.reset(seed=0)
-        agent = LLMAgent(llm=lm)
+        agent = LLMAgent(llm=lm, policy="generate")
         agent.reset(env)
         assert agent.act(obs, info) == 3
         text_env = gym.make("palaestra/ConnectFour-v0", opponent="random", text=True)
@@ -126,7 +130,7 @@ def test_llm_agent_retries_with_the_error_message():
     with FakeOpenAI(reply=reply) as server:
         env = gym.make("palaestra/ConnectFour-v0", opponent="random")
         obs, info = env.reset(seed=0)
-        agent = make("llm", llm=OpenAICompatibleLM(server.url, "m"), retries=2)
+        agent = make("llm", llm=OpenAICompatibleLM(server.url, "m"), retries=2, policy="generate")
         agent.reset(env)
         assert agent.act(obs, info) == 1
         assert agent.invalid == 1
@@ -138,7 +142,7 @@ def test_llm_agent_text_fallback_sends_reply_and_env_explains():
     with FakeOpenAI(reply=lambda m, i: "I resign") as server:
         env = gym.make("palaestra/ConnectFour-v0", opponent="random", text=True)
         obs, info = env.reset(seed=0)
-        agent = LLMAgent(llm=OpenAICompatibleLM(server.url, "m"), retries=1)
+        agent = LLMAgent(llm=OpenAICompatibleLM(server.url, "m"), retries=1, policy="generate")
         agent.reset(env)
         action = agent.act(obs, info)
         assert action == "I resign" and agent.fallbacks == 1 and agent.invalid == 2
@@ -148,14 +152,14 @@ def test_llm_agent_text_fallback_sends_reply_and_env_explains():
 
 def test_llm_agent_with_tiny_model_runs_an_episode(tiny_lm):
     env = gym.make("palaestra/ConnectFour-v0", opponent="random", text=True)
-    agent = LLMAgent(llm=tiny_lm, retries=1, fallback="random", max_new_tokens=8)
+    agent = LLMAgent(llm=tiny_lm, retries=1, fallback="random", max_new_tokens=8, policy="generate")
     result = run_episode(env, agent, seed=0)
     assert result.terminated and result.tokens > 0 and result.invalid_actions == 0
 
 
 # ---- self-critique and best-of-n ---------------------------------------------------
 def test_critic_repeated_pick_best_gives_rank_values():
-    with FakeOpenAI(reply=lambda m, i: "2") as server:
+    with FakeOpenAI(reply=lambda m, i: "B") as server:
         critic = LLMCritic(OpenAICompatibleLM(server.url, "m"), mode="rank", rounds=5)
         msgs = [{"role": "user", "content": "Goal: x"}]
         values = critic.critique([(msgs, ["a", "b", "c"]), (msgs, ["only"])])
@@ -301,3 +305,94 @@ def test_mcts_with_critique_beats_the_plain_llm_agent_with_the_tiny_model(tiny_l
     searched = sum(run_episode(env, MCTSAgent(simulations=24, batch_size=8, llm=tiny_lm, critic="llm",
                                               critic_mode="score", seed=s), seed=s).success for s in range(n))
     assert searched > plain, (searched, plain)
+
+
+# ---- legal-action policies (issue 15) -------------------------------------------------
+class _Lookup:
+    """A LanguageModel whose scores come from a table (summed log-prob per completion)."""
+
+    def __init__(self, table):
+        self.table, self.calls, self.usage = table, [], {"prompt_tokens": 0, "completion_tokens": 0}
+
+    def generate(self, prompts, n=1, **kw):
+        raise AssertionError("a legal-action policy must not generate")
+
+    def score(self, prompts, completions, reduce="sum"):
+        self.calls.append((len({id(p) for p in prompts}), list(completions)))
+        return [self.table.get(c, -50.0) / (len(c) if reduce == "mean" else 1) for c in completions]
+
+
+def test_llm_agent_scores_the_legal_actions_in_one_shared_prompt_call():
+    env = gym.make("palaestra/ConnectFour-v0", opponent="random", text=True)
+    obs, info = env.reset(seed=0)
+    lm = _Lookup({"6": -1.0, "4": -3.0})
+    agent = LLMAgent(llm=lm, temperature=0.0)
+    agent.reset(env)
+    assert agent.act(obs, info) == "6"
+    prompts, comps = lm.calls[0]
+    assert prompts == 1 and sorted(comps) == [str(c) for c in range(1, 8)]
+    assert dict(agent.last_scores)["6"] == -1.0
+    # a full column is not a candidate
+    selfplay = gym.make("palaestra/ConnectFour-v0", opponent=None, text=True)
+    obs, info = selfplay.reset(seed=0)
+    for _ in range(6):
+        obs, *_ , info = selfplay.step("1")
+    agent.reset(selfplay)
+    agent.act(obs, info)
+    assert sorted(lm.calls[-1][1]) == [str(c) for c in range(2, 8)]
+
+
+def test_length_normalised_scores_do_not_favour_short_texts():
+    env = Ladder(top=2)
+    env.reset(seed=0)
+    # summed: "up" (2 chars, -1.0) beats "taxi" (4 chars, -1.6); per character taxi wins
+    lm = _Lookup({"up": -1.0, "down": -9.0, "taxi": -1.6})
+    mean, summed = LLMAgent(llm=lm, temperature=0.0), LLMAgent(llm=lm, temperature=0.0, norm="sum")
+    mean.reset(env), summed.reset(env)
+    assert mean.act(0, {}) == 2 and summed.act(0, {}) == 0
+
+
+def test_llm_agent_falls_back_to_scored_env_samples_when_no_reply_parses():
+    class Sampled(Ladder):
+        def sample_action(self, rng):
+            return rng.choice([0, 2])
+
+    class Babbler(_Lookup):
+        def generate(self, prompts, n=1, **kw):
+            return [["fly away"] * n for _ in prompts]
+
+    env = Sampled(top=2, enumerable=False)
+    env.reset(seed=0)
+    agent = LLMAgent(llm=Babbler({"up": -5.0, "taxi": -1.0}), retries=1)
+    agent.reset(env)
+    assert agent.act(0, {}) == 2 and agent.fallbacks == 1 and agent.invalid == 2
+    with pytest.raises(ValueError, match="enumerable"):
+        bad = LLMAgent(llm=Babbler({}), policy="legal")
+        bad.reset(env)
+        bad.act(0, {})
+
+
+def test_mcts_llm_priors_are_length_normalised_and_batched():
+    env = Ladder(top=2)
+    lm = _Lookup({"up": -1.0, "down": -9.0, "taxi": -1.6})
+    agent = MCTSAgent(simulations=8, priors="llm", llm=lm, batch_size=4, seed=0)
+    run_episode(env, agent, seed=0)
+    priors = {c["action"]: c["prior"] for c in agent.last_search}
+    assert priors["taxi"] > priors["up"] > priors["down"]
+    assert all(c["q"] is None for c in agent.last_search if c["visits"] == 0 and c["proven"] is None)
+
+
+def test_mcts_searches_env_samples_when_every_proposal_is_invalid():
+    # issue 15: 0 simulations and a random fallback with no tree recorded
+    class Sampled(Ladder):
+        def sample_action(self, rng):
+            return rng.choice([0, 1, 2])
+
+    with FakeOpenAI(reply=lambda m, i: "fly away") as server:
+        env = Sampled(top=2, enumerable=False)
+        obs, info = env.reset(seed=0)
+        agent = MCTSAgent(simulations=12, llm=OpenAICompatibleLM(server.url, "m"), k=3, seed=0)
+        agent.reset(env)
+        agent.act(obs, info)
+        assert agent.stats["simulations"] == 12 and agent.stats["sampled_fallbacks"] >= 1
+        assert agent.last_search and sum(c["visits"] for c in agent.last_search) == 12

@@ -66,7 +66,7 @@ def _plays(model_dir):
 def test_dpo_steps_lower_the_loss_and_the_model_reloads_and_acts(recording, tiny, tmp_path):
     from palaestra.training import train_dpo
 
-    pairs = step_pairs(recording, min_margin=0.5)
+    pairs = step_pairs(recording, confidence=None, min_margin=0.5)
     assert pairs.made >= 10
     out = tmp_path / "dpo"
     result = train_dpo(pairs, tiny, out, max_steps=6, batch_size=4, learning_rate=1e-3, beta=0.1,
@@ -95,7 +95,7 @@ def test_dpo_steps_lower_the_loss_and_the_model_reloads_and_acts(recording, tiny
 def test_dpo_with_lora_saves_a_merged_model(recording, tiny, tmp_path):
     from palaestra.training import train_dpo
 
-    pairs = step_pairs(recording, min_margin=0.5)
+    pairs = step_pairs(recording, confidence=None, min_margin=0.5)
     result = train_dpo(pairs, tiny, tmp_path / "lora", max_steps=2, batch_size=2, learning_rate=1e-3,
                        lora_r=4, loss_type="ipo", progress=False)
     assert result.steps == 2

@@ -59,7 +59,7 @@ def searched(tmp_path):
 
 
 def test_step_pairs_best_vs_worst_with_prefix(searched):
-    pairs = step_pairs(searched, min_visits=1, min_margin=0.1, prompt_style="chat")
+    pairs = step_pairs(searched, confidence=None, min_visits=1, min_margin=0.1, prompt_style="chat")
     assert pairs.made == 1 and pairs.seen == 4
     assert pairs.dropped == {
         "pairs with a Q gap below 0.1": 1,
@@ -82,7 +82,7 @@ def test_step_pairs_best_vs_worst_with_prefix(searched):
 
 
 def test_step_pairs_all_mode_and_prefix_of_later_steps(searched):
-    pairs = step_pairs(searched, mode="all", min_margin=0.0, min_visits=0, prompt_style="chat")
+    pairs = step_pairs(searched, confidence=None, mode="all", min_margin=0.0, min_visits=0, prompt_style="chat")
     by_step = {}
     for r in pairs.rows:
         by_step.setdefault(r["step"], []).append((r["chosen"][0]["content"], r["rejected"][0]["content"]))
@@ -96,16 +96,16 @@ def test_step_pairs_all_mode_and_prefix_of_later_steps(searched):
     assert [m["content"] for m in row["prompt"] if m["role"] == "assistant"] == ["2", "1", "3"]
     assert row["prompt"][-1]["content"] == "board after 2 1 3"
     # min_visits drops the unvisited child
-    strict = step_pairs(searched, mode="all", min_margin=0.0, min_visits=6)
+    strict = step_pairs(searched, confidence=None, mode="all", min_margin=0.0, min_visits=6)
     assert {(r["step"], r["rejected"][0]["content"]) for r in strict.rows} == {(0, "1"), (1, "1")}
 
 
 def test_step_pairs_blend_critique(tmp_path):
     search = [[_child("1", 5, 0.0, critique=1.0), _child("2", 5, 0.5, critique=0.0)]]
     folder = _write(tmp_path / "r", [_ep("e", 1, ["1"], True, search)])
-    plain = step_pairs(folder, min_margin=0.1)
+    plain = step_pairs(folder, confidence=None, min_margin=0.1)
     assert plain.rows[0]["chosen"][0]["content"] == "2"
-    blended = step_pairs(folder, min_margin=0.1, alpha=0.2)  # 0.2*q + 0.8*critique favours "1"
+    blended = step_pairs(folder, confidence=None, min_margin=0.1, alpha=0.2)  # 0.2*q + 0.8*critique favours "1"
     assert blended.rows[0]["chosen"][0]["content"] == "1"
     assert blended.rows[0]["chosen_q"] == pytest.approx(0.8)
 
@@ -161,8 +161,8 @@ def test_sft_examples_and_mixed_sources(tmp_path, searched):
     assert [m["role"] for m in ds[1]["prompt"]] == ["system", "user", "assistant", "user", "assistant", "user"]
     # a parent folder holding several recordings reads them all
     assert len(read_episodes(tmp_path)) == 4
-    both = step_pairs(tmp_path) + episode_pairs(tmp_path)
-    assert both.made == step_pairs(searched).made and len(both.dataset) == both.made
+    both = step_pairs(tmp_path, confidence=None) + episode_pairs(tmp_path)
+    assert both.made == step_pairs(searched, confidence=None).made and len(both.dataset) == both.made
 
 
 def test_agent_prompt_is_what_the_llm_agent_sends(tmp_path):
@@ -194,7 +194,7 @@ def test_agent_prompt_is_what_the_llm_agent_sends(tmp_path):
     agent.last_search = None
     run_episode(env, agent, seed=3)
     env.close()
-    pairs = step_pairs(tmp_path / "rec", max_history=2, min_margin=0.5)
+    pairs = step_pairs(tmp_path / "rec", confidence=None, max_history=2, min_margin=0.5)
     assert pairs.made >= 3
     for row in pairs.rows:
         assert row["prompt"] == agent.prompts[row["step"]]
@@ -214,15 +214,67 @@ def test_policy_mode_pairs_the_best_child_against_the_policys_own_reply(tmp_path
         [_child("2", 10, 0.6), _child("1", 10, 0.1)],
     ]
     folder = _write(tmp_path / "r", [_ep("e", 1, ["2", "2", "2", "2"], True, search)])
-    pairs = step_pairs(folder, mode="policy", min_margin=0.2)
+    pairs = step_pairs(folder, confidence=None, mode="policy", min_margin=0.2)
     got = [(r["step"], r["chosen"][0]["content"], r["rejected"][0]["content"]) for r in pairs.rows]
     assert got == [(0, "2", "9"), (1, "2", "1")]
     assert pairs.rows[0]["rejected_q"] is None and pairs.rows[1]["margin"] == pytest.approx(0.5)
     assert pairs.dropped == {"steps where the policy already chose the best child": 1,
                              "steps without the policy's own reply": 1}
     # combined with best_worst, a pair found twice is kept once; invalid replies never count as the worst child
-    both = step_pairs(folder, mode="best_worst+policy", min_margin=0.2)
+    both = step_pairs(folder, confidence=None, mode="best_worst+policy", min_margin=0.2)
     assert sorted((r["step"], r["rejected"][0]["content"]) for r in both.rows) == [
         (0, "9"), (1, "1"), (2, "1"), (3, "1")]
     with pytest.raises(ValueError, match="best_worst"):
-        step_pairs(folder, mode="nonsense")
+        step_pairs(folder, confidence=None, mode="nonsense")
+
+
+# ---- clean labels (issue 15) -------------------------------------------------------------
+def _c(a, visits, q, sd=None, proven=None, **kw):
+    return {"action": a, "visits": visits, "q": q, "q_sd": sd, "proven": proven, "prior": 0.2, "critique": None, **kw}
+
+
+def test_pairs_only_where_the_confidence_bounds_separate(tmp_path):
+    search = [
+        # 2 visits on the rejected child: q gap 0.9 but its interval is wide -> no pair (was a pair before)
+        [_c("4", 150, 0.5, 0.8), _c("1", 2, -0.4, 0.5)],
+        # enough visits on both: 0.5 - 1.96*0.8/sqrt(150) = 0.37 > -0.4 + 1.96*0.5/sqrt(60) = -0.27
+        [_c("4", 150, 0.5, 0.8), _c("1", 60, -0.4, 0.5)],
+        # the solver proved "7" wins at once (1 visit): kept, and chosen over anything unproven
+        [_c("7", 1, 1.0, None, proven=1.0), _c("4", 150, 0.6, 0.7), _c("2", 40, 0.1, 0.9)],
+        # unvisited children carry q None: never a side of a pair
+        [_c("4", 200, 0.2, 0.9), _c("5", 0, None)],
+    ]
+    folder = _write(tmp_path / "r", [_ep("e", 1, ["4", "4", "7", "4"], True, search)])
+    pairs = step_pairs(folder, min_margin=0.0, min_visits=1)
+    got = [(r["step"], r["chosen"][0]["content"], r["rejected"][0]["content"]) for r in pairs.rows]
+    assert got == [(1, "4", "1"), (2, "7", "2")]
+    assert pairs.dropped["pairs whose confidence intervals overlap"] == 1
+    assert step_pairs(folder, min_margin=0.0, confidence=None).made == 3  # plain Q: the noisy pair too
+
+
+def test_sft_targets_best_and_visit_distribution(tmp_path):
+    search = [
+        [_c("4", 60, 0.3), _c("3", 30, 0.1), _c("5", 10, 0.0), _c("1", 0, None)],
+        [_c("7", 1, 1.0, proven=1.0), _c("4", 99, 0.6)],  # a proven win takes all the mass
+        None,
+    ]
+    folder = _write(tmp_path / "r", [_ep("e", 1, ["3", "4", "2"], False, search)])
+    visits = sft_examples(folder, only_success=False, target="visits", visit_samples=10)
+    by_step = {}
+    for r in visits.rows:
+        by_step.setdefault(r["step"], []).append(r["completion"][0]["content"])
+    assert sorted(by_step[0]) == sorted(["4"] * 6 + ["3"] * 3 + ["5"])
+    assert by_step[1] == ["7"] * 10 and 2 not in by_step
+    assert visits.dropped["steps without a search tree"] == 1
+    best = sft_examples(folder, only_success=False, target="best")
+    assert [r["completion"][0]["content"] for r in best.rows] == ["4", "7"]
+    with pytest.raises(ValueError, match="visits"):
+        sft_examples(folder, target="nonsense")
+
+
+def test_compact_prompt_recorded_with_the_episode_is_the_training_prompt(tmp_path):
+    ep = _ep("e", 1, ["4"], True, [[_c("4", 10, 0.5), _c("1", 10, -0.5)]])
+    ep["prompt"] = "compact"
+    folder = _write(tmp_path / "r", [ep])
+    row = sft_examples(folder).rows[0]
+    assert row["prompt"] == [{"role": "user", "content": ep["steps"][0]["observation"]}]

@@ -35,7 +35,7 @@ class Node:
     """
 
     __slots__ = ("action", "text", "prior", "critique", "cost", "state", "reward", "terminal", "player",
-                 "children", "n", "w", "vloss", "exact", "parent", "depth", "key")
+                 "children", "n", "w", "w2", "vloss", "exact", "parent", "depth", "key")
 
     def __init__(self, action=None, prior: float = 1.0, parent: "Node | None" = None, text: str | None = None):
         self.action = action
@@ -50,6 +50,7 @@ class Node:
         self.children: list[Node] | None = None
         self.n = 0
         self.w = 0.0
+        self.w2 = 0.0  # sum of squared returns: the spread of Q, for confidence bounds on labels
         self.vloss = 0
         self.exact: float | None = None
         self.parent = parent
@@ -75,10 +76,14 @@ class MCTSAgent:
       ``env`` (the planning env), ``state`` (snapshot) and ``to_play``; values from the
       view of the player to move. ``value_fn(env) -> value`` is the one-leaf form;
     - ``priors``: ``"uniform"``, ``"llm"`` (the model's log-probabilities of the action
-      texts, softmaxed) or a callable ``(env, actions) -> weights``;
+      texts, softmaxed at ``prior_temperature``; ``prior_norm`` ``"mean"`` per token by
+      default, since summed log-probs favour short texts, or ``"sum"``) or a callable
+      ``(env, actions) -> weights``;
     - ``llm``: a LanguageModel, or a spec for ``load_lm`` (``"tiny"``, a folder, a URL);
       ``model`` is an alias; ``k`` candidates are sampled per node where actions are
-      not enumerable (``proposer(env, rng, k)`` may supply them instead);
+      not enumerable (``proposer(env, rng, k)`` may supply them instead); when none of
+      a node's proposals is valid, ``k`` of the env's ``sample_action`` draws stand in
+      (counted in ``stats["sampled_fallbacks"]``) so the search still runs;
     - ``critic``: None or ``"llm"`` (``critic_mode`` ``"rank"`` or ``"score"``), blended
       with weight ``alpha`` on Q_mcts;
     - ``dirichlet`` (alpha of root noise, 0 off) with ``noise_fraction``; ``depth_limit``;
@@ -91,7 +96,9 @@ class MCTSAgent:
       does; results are never ranked with ``"agent"`` ones).
 
     After each ``act`` ``last_search`` lists the root's children (action text, visits,
-    q, prior, critique) and ``stats`` counts simulations, invalid proposals and time.
+    q — None for a child never visited and not proven —, ``q_sd`` the spread of its
+    returns, ``proven`` its solver-proven value or None, prior, critique) and ``stats``
+    counts simulations, invalid proposals and time.
     """
 
     name = "mcts"
@@ -115,6 +122,7 @@ class MCTSAgent:
         k: int = 5,
         priors: str | Callable = "uniform",
         prior_temperature: float = 1.0,
+        prior_norm: str = "mean",
         critic_mode: str = "rank",
         evaluator: Callable | None = None,
         value_fn: Callable | None = None,
@@ -129,11 +137,15 @@ class MCTSAgent:
         sample_temperature: float = 1.0,
         seed: int | None = 0,
         search_reward: str = "agent",
+        prompt: str = "full",
     ):
         if search_reward not in ("agent", "true"):
             raise ValueError(f"search_reward={search_reward!r}: use 'agent' (fair at test time) or 'true' "
                              "(the hidden reward, for collecting training data).")
         self.search_reward = search_reward
+        if prompt not in ("full", "compact"):
+            raise ValueError(f"prompt={prompt!r}: use 'full' or 'compact' (the state only) for the model's prompts.")
+        self.prompt = prompt
         if selection not in ("puct", "ucb1", "ucb-cost"):
             raise ValueError(f"selection={selection!r}: use 'puct', 'ucb1' or 'ucb-cost'.")
         if rollout not in ("random", "policy", None, "none"):
@@ -155,6 +167,9 @@ class MCTSAgent:
         self.k = int(k)
         self.priors = priors
         self.prior_temperature = float(prior_temperature)
+        if prior_norm not in ("mean", "sum"):
+            raise ValueError(f"prior_norm={prior_norm!r}: use 'mean' (length-normalised log-prob) or 'sum'.")
+        self.prior_norm = prior_norm
         self.evaluator, self.value_fn, self.proposer = evaluator, value_fn, proposer
         self.rollout_depth = int(rollout_depth)
         self.cost_weight = float(cost_weight)
@@ -208,7 +223,8 @@ class MCTSAgent:
         self.history = []
         self._raw_replies: list[str] = []
         self.stats = {"simulations": 0, "moves": 0, "invalid_candidates": 0, "valid_candidates": 0,
-                      "llm_calls": 0, "search_s": 0.0, "reused_visits": 0}
+                      "llm_calls": 0, "search_s": 0.0, "reused_visits": 0,
+                      "sampled_fallbacks": 0}
         self._sim = self._simulator(self.plan)
         self._cost_fn = getattr(self.plan, "action_cost", None)
         budget = getattr(self.plan, "budget", None)
@@ -457,7 +473,7 @@ class MCTSAgent:
     def _messages(self, node: Node):
         from .llm.prompts import state_messages
 
-        return state_messages(self.plan, self.history)
+        return state_messages(self.plan, self.history, style=self.prompt)
 
     def _text_of(self, parent: Node, child: Node) -> str:
         self.plan.set_state(parent.state)
@@ -571,30 +587,24 @@ class MCTSAgent:
                     seen[text][2] += 1
                 else:
                     seen[text] = [native, text, 1]
-            self._set_children(node, [tuple(v) for v in seen.values()])
+            cands = [tuple(v) for v in seen.values()]
+            if not cands and callable(getattr(self.plan, "sample_action", None)):
+                # every proposal was invalid: the env's own samples keep the search going
+                self.stats["sampled_fallbacks"] += 1
+                cands = self._dedupe(node, [self.plan.sample_action(self.rng) for _ in range(max(1, self.k))])
+            self._set_children(node, cands)
 
     def _llm_priors(self, nodes: list[Node], contexts):
-        prompts, comps, owners = [], [], []
-        for node in nodes:
-            if len(node.children) < 2:
-                continue
-            for c in node.children:
-                prompts.append(contexts[id(node)])
-                comps.append(f"Action: {c.text}")
-                owners.append(c)
-        if not prompts:
+        from .llm.scoring import score_batch, softmax
+
+        nodes = [n for n in nodes if len(n.children) >= 2]
+        if not nodes:
             return
         self.stats["llm_calls"] += 1
-        scores = self.llm.score(prompts, comps)
-        by_node: dict[int, list[tuple[Node, float]]] = {}
-        for c, s in zip(owners, scores):
-            by_node.setdefault(id(c.parent), []).append((c, s / self.prior_temperature))
-        for pairs in by_node.values():
-            m = max(s for _, s in pairs)
-            exps = [math.exp(s - m) for _, s in pairs]
-            z = sum(exps)
-            for (c, _), e in zip(pairs, exps):
-                c.prior = e / z
+        items = [(contexts[id(n)], [c.text for c in n.children]) for n in nodes]
+        for node, scores in zip(nodes, score_batch(self.llm, items, self.prior_norm)):
+            for c, p in zip(node.children, softmax(scores, self.prior_temperature)):
+                c.prior = p
 
     # ---- evaluation ----------------------------------------------------------------
     def _evaluate_leaves(self, leaves: list[Node]) -> dict[int, float]:
@@ -700,6 +710,7 @@ class MCTSAgent:
             g = child.reward + self.discount * self._sign(parent, child) * g
             child.n += 1
             child.w += g
+            child.w2 += g * g
             child.vloss = max(0, child.vloss - 1)
             if self.solver:
                 self._prove(parent)
@@ -748,7 +759,11 @@ class MCTSAgent:
         for c in sorted(root.children or [], key=lambda c: (c is not chosen, -c.n)):
             text = c.text if c.text is not None else self._text_of(root, c)
             exact = self._edge_exact(root, c) if self.solver else None
-            out.append({"action": text, "visits": int(c.n), "q": float(exact if exact is not None else c.q()),
+            q = exact if exact is not None else (c.q() if c.n else None)
+            sd = math.sqrt(max(0.0, c.w2 / c.n - (c.w / c.n) ** 2)) if c.n > 1 else None
+            out.append({"action": text, "visits": int(c.n), "q": None if q is None else float(q),
+                        "q_sd": None if sd is None else float(sd),
+                        "proven": None if exact is None else float(exact),
                         "prior": float(c.prior), "critique": None if c.critique is None else float(c.critique),
                         "value": float(self._value(root, c))})
         return out

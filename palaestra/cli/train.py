@@ -28,7 +28,8 @@ def _print_report(report) -> None:
 
 
 def _build_pairs(recordings: list[Path], kinds: str, demos: list[Path] | None, min_margin: float, min_visits: int,
-                 mode: str, alpha: float | None, prompt_style: str, history: int | None, same_seed: bool):
+                 mode: str, alpha: float | None, prompt_style: str, history: int | None, same_seed: bool,
+                 confidence: float | None = 1.96):
     from palaestra.training import demo_pairs, episode_pairs, step_pairs
 
     sources = [str(r) for r in recordings]
@@ -36,7 +37,8 @@ def _build_pairs(recordings: list[Path], kinds: str, demos: list[Path] | None, m
     for kind in [k.strip() for k in kinds.split(",") if k.strip()]:
         if kind == "step":
             got = step_pairs(sources, min_margin=min_margin, min_visits=min_visits, mode=mode, alpha=alpha,
-                             prompt_style=prompt_style, max_history=history)
+                             prompt_style=prompt_style, max_history=history,
+                             confidence=confidence if confidence and confidence > 0 else None)
         elif kind == "episode":
             got = episode_pairs(sources, same_seed=same_seed, prompt_style=prompt_style, max_history=history)
         elif kind == "demo":
@@ -50,14 +52,39 @@ def _build_pairs(recordings: list[Path], kinds: str, demos: list[Path] | None, m
     return total
 
 
-def _settings(lr, epochs, max_steps, batch_size, grad_accum, max_length, seed, lora_r, lora_alpha, beta=0.1,
-              loss_type="sigmoid", device=None, threads=1, evaluate=False, sft_weight=0.0):
-    from palaestra.training.trainers import TrainSettings
+def _preset_name(name: str, model: str) -> str:
+    """``auto``: the tiny preset for small models (hidden size <= 256 in config.json), else default."""
+    if name != "auto":
+        return name
+    cfg = Path(str(model)) / "config.json"
+    if cfg.exists():
+        import json
 
-    return TrainSettings(learning_rate=lr, epochs=epochs, max_steps=max_steps, batch_size=batch_size,
-                         grad_accum=grad_accum, max_length=max_length, seed=seed, lora_r=lora_r, lora_alpha=lora_alpha,
-                         beta=beta, loss_type=loss_type, device=device, threads=threads or None, evaluate=evaluate,
-                         sft_weight=sft_weight)
+        c = json.loads(cfg.read_text())
+        if int(c.get("n_embd") or c.get("hidden_size") or 10**6) <= 256:
+            return "tiny"
+    return "default"
+
+
+def _settings(kind, preset_name, model, lr, epochs, max_steps, batch_size, grad_accum, max_length, seed, lora_r,
+              lora_alpha, beta=None, loss_type="sigmoid", device=None, threads=1, evaluate=False, sft_weight=None):
+    """TrainSettings: the preset's values, then every flag given on the command line."""
+    from palaestra.training.trainers import preset
+
+    name = _preset_name(preset_name, model)
+    given = {"learning_rate": lr, "epochs": epochs, "batch_size": batch_size, "beta": beta, "sft_weight": sft_weight}
+    settings = preset(name, kind, **{k: v for k, v in given.items() if v is not None})
+    console.print(f"training preset [bold]{name}[/]: lr {settings.learning_rate:g}, {settings.epochs:g} epochs, "
+                  f"batch {settings.batch_size}" + (f", beta {settings.beta:g}, sft weight {settings.sft_weight:g}"
+                                                    if kind == "dpo" else ""))
+    from dataclasses import replace
+
+    return replace(settings, max_steps=max_steps, grad_accum=grad_accum, max_length=max_length, seed=seed,
+                   lora_r=lora_r, lora_alpha=lora_alpha, loss_type=loss_type, device=device, threads=threads or None,
+                   evaluate=evaluate)
+
+
+_PRESET_HELP = "Training preset: auto (tiny for models of hidden size <= 256, else default), tiny or default; flags override it."
 
 
 def pairs_cmd(
@@ -72,10 +99,16 @@ def pairs_cmd(
     prompt_style: str = typer.Option("agent", help="agent (LLMAgent's prompt) or chat (full multi-turn prefix)."),
     history: Optional[int] = typer.Option(None, help="Earlier steps in the prompt (default: agent 4, chat all)."),
     same_seed: bool = typer.Option(True, "--same-seed/--any-seed", help="Episode pairs: same task and seed only."),
+    confidence: float = typer.Option(1.96, help="Step pairs only where the chosen child's lower bound beats the "
+                                                "rejected one's upper bound (z of the bounds; 0: compare plain Q)."),
+    audit: int = typer.Option(0, "--audit", help="Re-judge this many sampled step pairs with a stronger search "
+                                                 "and print the agreement."),
+    audit_simulations: int = typer.Option(2000, help="Simulations of the auditing search."),
+    seed: int = typer.Option(0),
 ):
     """Build preference pairs from recordings and save them (TRL's conversational format)."""
     total = _build_pairs(recordings, pairs, demos, min_margin, min_visits, mode, alpha, prompt_style, history,
-                         same_seed)
+                         same_seed, confidence)
     ds = total.dataset
     if out.suffix == ".jsonl":
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -83,6 +116,13 @@ def pairs_cmd(
     else:
         ds.save_to_disk(str(out))
     console.print(f"{total.summary()}\nsaved {len(ds)} pairs to [bold]{out}[/]")
+    if audit > 0:
+        from palaestra.training.audit import audit_pairs
+
+        step_rows = [r for r in total.rows if r["source"] == "step"]
+        report = audit_pairs(step_rows, [str(r) for r in recordings], simulations=audit_simulations, sample=audit,
+                             seed=seed)
+        console.print(report.summary())
 
 
 def sft_cmd(
@@ -93,10 +133,14 @@ def sft_cmd(
     all_episodes: bool = typer.Option(False, "--all-episodes", help="Imitate failed episodes too."),
     prompt_style: str = typer.Option("agent", help="agent (LLMAgent's prompt) or chat (full multi-turn prefix)."),
     history: Optional[int] = typer.Option(None, help="Earlier steps in the prompt."),
-    lr: float = typer.Option(1e-4, "--lr", help="Learning rate."),
-    epochs: float = typer.Option(1.0),
+    target: str = typer.Option("action", help="What each step teaches: action (taken), best (the search's best "
+                                              "child) or visits (the search's visit distribution)."),
+    visit_samples: int = typer.Option(4, help="Rows per state for --target visits."),
+    preset_name: str = typer.Option("auto", "--preset", help=_PRESET_HELP),
+    lr: Optional[float] = typer.Option(None, "--lr", help="Learning rate (default: the preset's)."),
+    epochs: Optional[float] = typer.Option(None),
     max_steps: int = typer.Option(-1, help="Stop after N optimiser steps (overrides --epochs)."),
-    batch_size: int = typer.Option(4),
+    batch_size: Optional[int] = typer.Option(None),
     grad_accum: int = typer.Option(1),
     max_length: int = typer.Option(1024, help="Tokens of prompt + action; older history is dropped to fit."),
     lora_r: int = typer.Option(0, help="LoRA rank (0: full fine-tuning)."),
@@ -109,12 +153,17 @@ def sft_cmd(
     from palaestra.training import sft_examples, train_sft
 
     ex = sft_examples([str(r) for r in recordings], only_success=not all_episodes, agents=agents or None,
-                      prompt_style=prompt_style, max_history=history)
+                      prompt_style=prompt_style, max_history=history, target=target, visit_samples=visit_samples)
     _print_report(ex)
     if not ex.made:
         raise typer.Exit(code=1)
-    res = train_sft(ex, model, out, _settings(lr, epochs, max_steps, batch_size, grad_accum, max_length, seed,
-                                              lora_r, lora_alpha, device=device, threads=threads))
+    try:
+        res = train_sft(ex, model, out, _settings("sft", preset_name, model, lr, epochs, max_steps, batch_size,
+                                                  grad_accum, max_length, seed, lora_r, lora_alpha, device=device,
+                                                  threads=threads))
+    except ValueError as err:
+        console.print(f"[red]{err}[/]")
+        raise typer.Exit(code=1)
     console.print(res.summary())
 
 
@@ -131,13 +180,15 @@ def dpo_cmd(
     prompt_style: str = typer.Option("agent", help="agent (LLMAgent's prompt) or chat (full multi-turn prefix)."),
     history: Optional[int] = typer.Option(None, help="Earlier steps in the prompt."),
     same_seed: bool = typer.Option(True, "--same-seed/--any-seed"),
-    beta: float = typer.Option(0.1, help="DPO beta (deviation from the reference)."),
+    confidence: float = typer.Option(1.96, help="Step pairs only where the search is sure (z of the bounds; 0: off)."),
+    preset_name: str = typer.Option("auto", "--preset", help=_PRESET_HELP),
+    beta: Optional[float] = typer.Option(None, help="DPO beta (deviation from the reference)."),
     loss_type: str = typer.Option("sigmoid", help="TRL loss type: sigmoid, ipo, hinge, robust, ..."),
-    sft_weight: float = typer.Option(0.0, help="Add TRL's sft loss (NLL of the chosen reply) with this weight (RPO)."),
-    lr: float = typer.Option(5e-6, "--lr", help="Learning rate."),
-    epochs: float = typer.Option(1.0),
+    sft_weight: Optional[float] = typer.Option(None, help="Add TRL's sft loss (NLL of the chosen reply) with this weight (RPO)."),
+    lr: Optional[float] = typer.Option(None, "--lr", help="Learning rate (default: the preset's)."),
+    epochs: Optional[float] = typer.Option(None),
     max_steps: int = typer.Option(-1, help="Stop after N optimiser steps (overrides --epochs)."),
-    batch_size: int = typer.Option(4),
+    batch_size: Optional[int] = typer.Option(None),
     grad_accum: int = typer.Option(1),
     max_length: int = typer.Option(1024, help="Tokens of prompt + action; older history is dropped to fit."),
     lora_r: int = typer.Option(0, help="LoRA rank (0: full fine-tuning with a copied reference model)."),
@@ -145,70 +196,106 @@ def dpo_cmd(
     seed: int = typer.Option(0),
     device: Optional[str] = typer.Option(None, help="cpu or cuda (default: cuda when available)."),
     threads: int = typer.Option(1, help="torch threads on CPU."),
-    evaluate: bool = typer.Option(False, "--evaluate", help="Report the DPO loss on the pairs before and after."),
+    evaluate: bool = typer.Option(True, "--evaluate/--no-evaluate", help="Report the DPO loss and reward accuracy "
+                                                                          "on the pairs before and after."),
 ):
     """Off-policy DPO (TRL DPOTrainer) on preference pairs built from recordings."""
     from palaestra.training import train_dpo
 
     total = _build_pairs(recordings, pairs, demos, min_margin, min_visits, mode, alpha, prompt_style, history,
-                         same_seed)
+                         same_seed, confidence)
     if total is None or not total.made:
         console.print("[red]no pairs[/]: record with a searching agent (`palaestra record ID --agent mcts --text --out DIR`) "
                       "or lower --min-margin / --min-visits.")
         raise typer.Exit(code=1)
-    res = train_dpo(total, model, out, _settings(lr, epochs, max_steps, batch_size, grad_accum, max_length, seed,
-                                                 lora_r, lora_alpha, beta, loss_type, device, threads, evaluate,
-                                                 sft_weight))
+    try:
+        res = train_dpo(total, model, out, _settings("dpo", preset_name, model, lr, epochs, max_steps, batch_size,
+                                                     grad_accum, max_length, seed, lora_r, lora_alpha, beta, loss_type,
+                                                     device, threads, evaluate, sft_weight))
+    except ValueError as err:
+        console.print(f"[red]{err}[/]")
+        raise typer.Exit(code=1)
     console.print(res.summary())
 
 
 def improve_cmd(
     env_id: str = typer.Argument(..., help="An env id, e.g. palaestra/ConnectFour-v0"),
     model: str = typer.Option(..., "--model", help="The starting policy (a model folder or hub id)."),
-    rounds: int = typer.Option(1, "--rounds", min=1),
+    rounds: int = typer.Option(2, "--rounds", min=1),
     out: Path = typer.Option(Path("recordings/improve"), "--out", help="Recordings, models and improve.json go here."),
-    train_seeds: int = typer.Option(16, help="Collect on seeds 0..N-1."),
-    test_seeds: int = typer.Option(32, help="Evaluate on seeds 10000..10000+N-1 (held out)."),
-    simulations: int = typer.Option(50, help="MCTS simulations per move."),
-    critic: str = typer.Option("llm", help="MCTS critic: llm (self-critique) or none."),
+    episodes: int = typer.Option(100, "--episodes", help="Episodes the policy plays per round (fresh train seeds)."),
+    train_seed_start: int = typer.Option(0, help="Round r plays seeds START+(r-1)*EPISODES onwards."),
+    test_seeds: int = typer.Option(400, help="Held-out evaluation games per round."),
+    test_seed_start: int = typer.Option(10_000, help="Evaluate on seeds START..START+N-1."),
+    simulations: int = typer.Option(200, help="MCTS simulations per labelled state."),
+    critic: str = typer.Option("none", help="MCTS critic: none (default) or llm (self-critique)."),
     mcts_opt: Optional[list[str]] = typer.Option(None, "--mcts-opt", help="More MCTS options key=value."),
-    env_opt: Optional[list[str]] = typer.Option(None, "--env-opt", help="Env kwarg key=value (repeatable)."),
-    min_margin: float = typer.Option(0.1),
-    min_visits: int = typer.Option(1),
+    env_opt: Optional[list[str]] = typer.Option(None, "--env-opt", help="Env kwarg key=value (repeatable; JSON values)."),
+    eval_env_opt: Optional[list[str]] = typer.Option(None, "--eval-env-opt", help="Env kwargs for evaluation only."),
+    policy_temperature: float = typer.Option(1.0, help="Sampling temperature of the collecting policy."),
+    prompt: str = typer.Option("full", help="The policy's prompt: full or compact (state only)."),
+    history: int = typer.Option(4, help="Earlier actions in the full prompt."),
+    learner: str = typer.Option("dpo", help="dpo (pairs), or sft (the same search labels as SFT targets: the "
+                                            "compute-matched control)."),
     pair_mode: str = typer.Option("best_worst+policy", help="Step pairs: best_worst, all, policy, or combined with +."),
-    beta: float = typer.Option(0.1),
+    min_margin: float = typer.Option(0.0),
+    min_visits: int = typer.Option(1),
+    confidence: float = typer.Option(1.96, help="z of the pair bounds (0: compare plain Q)."),
+    sft_target: str = typer.Option("visits", help="SFT control targets: visits, best or action."),
+    visit_samples: int = typer.Option(4),
+    preset_name: str = typer.Option("auto", "--preset", help=_PRESET_HELP),
+    lr: Optional[float] = typer.Option(None, "--lr", help="DPO learning rate (default: the preset's)."),
+    epochs: Optional[float] = typer.Option(None, help="DPO epochs."),
+    batch_size: Optional[int] = typer.Option(None, help="DPO batch size."),
+    beta: Optional[float] = typer.Option(None),
+    sft_weight: Optional[float] = typer.Option(None, help="Weight of the NLL term on chosen replies (RPO)."),
     loss_type: str = typer.Option("sigmoid"),
-    sft_weight: float = typer.Option(1.0, help="Weight of the NLL term on chosen replies (keeps them likely)."),
-    lr: float = typer.Option(5e-5, "--lr"),
-    epochs: float = typer.Option(2.0),
-    max_steps: int = typer.Option(-1),
-    batch_size: int = typer.Option(4),
+    sft_lr: Optional[float] = typer.Option(None, help="SFT learning rate (learner sft)."),
+    sft_epochs: Optional[float] = typer.Option(None),
+    sft_batch_size: Optional[int] = typer.Option(None),
+    max_length: int = typer.Option(1024, help="Training tokens of prompt + reply (capped at the model's context)."),
     lora_r: int = typer.Option(0),
     eval_temperature: float = typer.Option(0.0, help="Sampling temperature of the evaluated policy."),
+    max_steps: int = typer.Option(200, help="Steps per episode at most."),
+    workers: int = typer.Option(2, help="Parallel processes for collection and evaluation."),
+    backend: str = typer.Option("process", help="process, ray or auto."),
+    audit: int = typer.Option(0, help="Pairs per round re-judged by a stronger search (0: none)."),
+    audit_simulations: int = typer.Option(2000),
     seed: int = typer.Option(0),
     device: Optional[str] = typer.Option(None),
     threads: int = typer.Option(1),
     db: Optional[Path] = typer.Option(None, help="Leaderboard SQLite store for the evaluations (default: "
                                                   "recordings/leaderboard.sqlite when it exists)."),
 ):
-    """Self-improvement: per round, MCTS collects, step pairs, DPO, evaluation of the plain policy."""
+    """Self-improvement: per round the policy plays, MCTS labels its states, DPO (or SFT) learns, evaluation."""
     from palaestra.training.loop import ImproveSettings, improve, rounds_table
-    from palaestra.training.trainers import TrainSettings
+    from palaestra.training.trainers import preset
 
-    mcts = {"simulations": simulations, "critic": None if critic == "none" else critic, "rollout": "random"}
+    name = _preset_name(preset_name, model)
+    mcts = {"simulations": simulations, "critic": None if critic == "none" else critic, "rollout": "random",
+            "search_reward": "true"}
     mcts.update(parse_opts(mcts_opt))
+    dpo = preset(name, "dpo", **{k: v for k, v in {"learning_rate": lr, "epochs": epochs, "batch_size": batch_size,
+                                                   "beta": beta, "sft_weight": sft_weight}.items() if v is not None},
+                 loss_type=loss_type, max_length=max_length, lora_r=lora_r, seed=seed, threads=threads or None)
+    sft = preset(name, "sft", **{k: v for k, v in {"learning_rate": sft_lr, "epochs": sft_epochs,
+                                                   "batch_size": sft_batch_size}.items() if v is not None},
+                 max_length=max_length, lora_r=lora_r, seed=seed, threads=threads or None)
     settings = ImproveSettings(
-        env_id=env_id, env_kwargs=parse_opts(env_opt), rounds=rounds, train_seeds=list(range(train_seeds)),
-        test_seeds=list(range(10_000, 10_000 + test_seeds)), mcts=mcts,
-        pairs={"min_margin": min_margin, "min_visits": min_visits, "mode": pair_mode}, probe="policy" in pair_mode,
-        dpo=TrainSettings(learning_rate=lr, epochs=epochs, max_steps=max_steps, batch_size=batch_size, beta=beta,
-                          loss_type=loss_type, sft_weight=sft_weight, lora_r=lora_r, seed=seed, device=device, threads=threads or None),
-        eval_temperature=eval_temperature, device=device, threads=threads or None, seed=seed)
+        env_id=env_id, env_kwargs=parse_opts(env_opt), eval_env_kwargs=parse_opts(eval_env_opt) or None,
+        rounds=rounds, episodes_per_round=episodes, train_seed_start=train_seed_start,
+        test_seeds=list(range(test_seed_start, test_seed_start + test_seeds)), mcts=mcts,
+        policy_temperature=policy_temperature, prompt=prompt, history=history, learner=learner,
+        pairs={"mode": pair_mode, "min_margin": min_margin, "min_visits": min_visits,
+               "confidence": confidence if confidence > 0 else None},
+        sft_target=sft_target, visit_samples=visit_samples, dpo=dpo, sft=sft, eval_temperature=eval_temperature,
+        max_steps=max_steps, workers=workers, backend=backend, audit=audit, audit_simulations=audit_simulations,
+        device=device, threads=threads or None, seed=seed)
     done = []
 
     def show(r):
         done.append(r)
-        console.print(rounds_table(done, title=f"self-improvement on {env_id}"))
+        console.print(rounds_table(done, title=f"self-improvement on {env_id} ({learner})"))
 
     if db is None and Path("recordings/leaderboard.sqlite").exists():
         db = Path("recordings/leaderboard.sqlite")

@@ -115,24 +115,53 @@ def _modes(mode) -> list[str]:
     return modes
 
 
+def _bounds(child: dict, value: float, z: float | None) -> tuple[float, float]:
+    """(lower, upper) confidence bound of a child's value: exact when the solver proved it,
+    else ``value -/+ z * sd / sqrt(visits)`` with the recorded spread of its returns (1,
+    the widest for returns in [-1, 1], when not recorded) shrunk towards 1 by one
+    pseudo-observation. ``z=None``: no interval."""
+    proven = child.get("proven")
+    if proven is not None:
+        return float(proven), float(proven)
+    if z is None:
+        return value, value
+    n = int(child.get("visits") or 0)
+    if n <= 0:
+        return -math.inf, math.inf
+    sd = child.get("q_sd")
+    sd = 1.0 if sd is None or (isinstance(sd, float) and math.isnan(sd)) else float(sd)
+    # one pseudo-return of variance 1 (the widest for returns in [-1, 1]): two visits that
+    # both lost do not make a sure loss
+    sd = math.sqrt((sd * sd * (n - 1) + 1.0) / n)
+    half = z * sd / math.sqrt(n)
+    return value - half, value + half
+
+
 def step_pairs(source, *, min_visits: int = 1, min_margin: float = 0.1, mode="best_worst",
                alpha: float | None = None, max_history: int | None = None, prompt_style: str = "agent",
-               max_pairs_per_step: int = 4, instructions: str | None = None) -> PairSet:
+               max_pairs_per_step: int = 4, instructions: str | None = None,
+               confidence: float | None = 1.96) -> PairSet:
     """Step-level pairs from the search children recorded at each step.
 
     At each step with ``search`` children: keep children with ``visits >= min_visits``
-    and a Q value; ``mode="best_worst"`` pairs the best with the worst (MCTS-DPO),
-    ``mode="all"`` every pair with a Q gap of at least ``min_margin`` (Agent Q), the
-    largest gaps first, at most ``max_pairs_per_step``. Pairs whose gap is below
-    ``min_margin`` are dropped. ``alpha`` re-blends Q with a numeric critique.
+    and a Q value (children the solver proved are kept whatever their visits: a winning
+    move found at once has 1 visit); ``mode="best_worst"`` pairs the best with the worst
+    (MCTS-DPO), ``mode="all"`` every pair that passes, the largest gaps first, at most
+    ``max_pairs_per_step``. A pair is made only when the search is sure of it: the
+    chosen child's lower confidence bound beats the rejected one's upper bound
+    (``confidence`` is the z of the bounds, 1.96 by default, from each child's visits
+    and the recorded spread ``q_sd`` of its returns; solver-proven values are exact;
+    ``confidence=None`` compares plain Q values), and the Q gap is at least
+    ``min_margin``. ``alpha`` re-blends Q with a numeric critique.
 
     ``mode="policy"`` uses the child marked ``"policy": true`` (the plain policy's own
-    reply at that state, added by the improve loop's probe): the best child is chosen
-    over it when its Q is at least ``min_margin`` lower, or always when the reply was
-    not a valid action (``"invalid": true``). Modes combine with ``+``
-    (``"best_worst+policy"``); a pair found by two modes is kept once.
+    reply at that state, recorded by the collector): the best child is chosen over it
+    when it passes the same test, or always when the reply was not a valid action
+    (``"invalid": true``). Modes combine with ``+`` (``"best_worst+policy"``); a pair
+    found by two modes is kept once.
     """
     modes = _modes(mode)
+    z = None if confidence is None else float(confidence)
     out = PairSet("step", unit="steps")
     for ep in read_episodes(source, instructions):
         steps = ep.get("steps", [])
@@ -142,23 +171,24 @@ def step_pairs(source, *, min_visits: int = 1, min_margin: float = 0.1, mode="be
             if not children:
                 out.dropped["steps without a search tree"] += 1
                 continue
-            scored = []
+            scored = []  # (value, action, visits, lower, upper)
             seen_actions = set()
             probe = None
             for c in children:
                 action = str(c.get("action", "")).strip()
+                v = _value(c, alpha)
                 if c.get("policy"):
-                    probe = (_value(c, alpha), action, int(c.get("visits") or 0), bool(c.get("invalid")))
+                    lo, hi = _bounds(c, v, z) if v is not None else (-math.inf, math.inf)
+                    probe = (v, action, int(c.get("visits") or 0), bool(c.get("invalid")), lo, hi)
                 if c.get("invalid"):
                     continue
-                v = _value(c, alpha)
                 if v is None or not action or action in seen_actions:
                     continue
-                if int(c.get("visits") or 0) < min_visits:
+                if int(c.get("visits") or 0) < min_visits and c.get("proven") is None:
                     continue
                 seen_actions.add(action)
-                scored.append((v, action, int(c.get("visits") or 0)))
-            scored.sort(key=lambda x: -x[0])
+                scored.append((v, action, int(c.get("visits") or 0)) + _bounds(c, v, z))
+            scored.sort(key=lambda x: (-x[3], -x[0]))  # the surest best first
             candidates: list[tuple] = []
             if "best_worst" in modes or "all" in modes:
                 if len(scored) < 2:
@@ -166,7 +196,7 @@ def step_pairs(source, *, min_visits: int = 1, min_margin: float = 0.1, mode="be
                 elif "all" in modes:
                     candidates += sorted(itertools.combinations(scored, 2), key=lambda p: p[1][0] - p[0][0])
                 else:
-                    candidates.append((scored[0], scored[-1]))
+                    candidates.append((scored[0], min(scored[1:], key=lambda x: (x[4], x[0]))))
             if "policy" in modes:
                 if probe is None:
                     out.dropped["steps without the policy's own reply"] += 1
@@ -177,7 +207,9 @@ def step_pairs(source, *, min_visits: int = 1, min_margin: float = 0.1, mode="be
                 elif probe[1] == scored[0][1]:
                     out.dropped["steps where the policy already chose the best child"] += 1
                 elif probe[0] is not None:
-                    candidates.append((scored[0], probe[:3]))
+                    candidates.append((scored[0], (probe[0], probe[1], probe[2], probe[4], probe[5])))
+                else:
+                    out.dropped["steps where the search never tried the policy's move"] += 1
             made_here = 0
             prompt = None
             done = set()
@@ -185,9 +217,13 @@ def step_pairs(source, *, min_visits: int = 1, min_margin: float = 0.1, mode="be
                 best, worst = cand[0], cand[1]
                 if (best[1], worst[1]) in done:
                     continue
-                if len(cand) < 3 and best[0] - worst[0] < min_margin:
-                    out.dropped[f"pairs with a Q gap below {min_margin}"] += 1
-                    continue
+                if len(cand) < 3:
+                    if best[0] - worst[0] < min_margin:
+                        out.dropped[f"pairs with a Q gap below {min_margin}"] += 1
+                        continue
+                    if z is not None and not best[3] > worst[4]:
+                        out.dropped["pairs whose confidence intervals overlap"] += 1
+                        continue
                 if made_here >= max_pairs_per_step:
                     out.dropped[f"pairs beyond {max_pairs_per_step} per step"] += 1
                     continue
@@ -345,11 +381,42 @@ class ExampleSet:
         return f"sft: {self.made} examples from {self.episodes} episodes; dropped: {reasons}"
 
 
+def _targets(step: dict, target: str, samples: int) -> list[str]:
+    """The completions one recorded step teaches: its action, the search's best child,
+    or ``samples`` children in proportion to their visits (largest remainders)."""
+    if target == "action":
+        return [str(step.get("action"))]
+    children = [c for c in (step.get("search") or []) if not c.get("invalid")]
+    if not children:
+        return []
+    wins = [c for c in children if c.get("proven") is not None and float(c["proven"]) >= 1.0]
+    if wins:  # the solver proved these win: all the mass goes to them
+        children = wins
+    visits = [max(0, int(c.get("visits") or 0)) for c in children]
+    if target == "best" or sum(visits) == 0:
+        return [str(max(children, key=lambda c: (int(c.get("visits") or 0), c.get("q") or -math.inf))["action"])]
+    total = sum(visits)
+    quotas = [samples * v / total for v in visits]
+    counts = [int(q) for q in quotas]
+    for i in sorted(range(len(children)), key=lambda i: -(quotas[i] - counts[i]))[: samples - sum(counts)]:
+        counts[i] += 1
+    return [str(c["action"]) for c, k in zip(children, counts) for _ in range(k)]
+
+
 def sft_examples(source, *, only_success: bool = True, agents: list[str] | None = None, max_history: int | None = None, prompt_style: str = "agent",
-                 instructions: str | None = None) -> ExampleSet:
-    """One prompt/completion example per valid step of the episodes worth imitating:
-    successful ones (``only_success``), and only from ``agents`` (e.g. ``["oracle", "human"]``)
-    when given."""
+                 instructions: str | None = None, target: str = "action", visit_samples: int = 4) -> ExampleSet:
+    """Prompt/completion examples of the episodes worth imitating: successful ones
+    (``only_success``), and only from ``agents`` (e.g. ``["oracle", "human"]``) when given.
+
+    ``target`` is what each step teaches: ``"action"`` (the action taken), ``"best"``
+    (the search's best child: a solver-proven win, else the most visited) or
+    ``"visits"`` (the search's visit distribution, as ``visit_samples`` rows per state
+    whose completions follow the children's visit counts; AlphaZero's policy target in
+    a form SFT takes). Search targets need steps recorded with their ``search``; steps
+    without one are dropped and counted."""
+    if target not in ("action", "best", "visits"):
+        raise ValueError(f"target={target!r}: use 'action', 'best' (the search's best child) or 'visits' "
+                         "(its visit distribution).")
     out = ExampleSet()
     for ep in read_episodes(source, instructions):
         out.episodes += 1
@@ -364,10 +431,16 @@ def sft_examples(source, *, only_success: bool = True, agents: list[str] | None 
             if step_is_invalid(s):
                 out.dropped["invalid steps"] += 1
                 continue
-            out.rows.append({"prompt": step_messages(ep, t, max_history, prompt_style), "completion": assistant(s.get("action")),
-                             "source": agent or "unknown", "env_id": ep.get("env_id"), "task_id": ep.get("task_id"),
-                             "episode_id": None if ep.get("episode_id") is None else str(ep["episode_id"]),
-                             "step": t})
+            completions = _targets(s, target, int(visit_samples))
+            if not completions:
+                out.dropped["steps without a search tree"] += 1
+                continue
+            prompt = step_messages(ep, t, max_history, prompt_style)
+            for text in completions:
+                out.rows.append({"prompt": prompt, "completion": assistant(text),
+                                 "source": agent or "unknown", "env_id": ep.get("env_id"), "task_id": ep.get("task_id"),
+                                 "episode_id": None if ep.get("episode_id") is None else str(ep["episode_id"]),
+                                 "step": t})
     return out
 
 

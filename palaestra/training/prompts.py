@@ -52,7 +52,8 @@ def step_messages(episode: dict, t: int, max_history: int | None = None, style: 
         n = AGENT_HISTORY if max_history is None else int(max_history)
         history = [(str(s.get("observation", "")), str(s.get("action", ""))) for s in steps[:t]]
         base = _Recorded(system_text(episode), str(steps[t].get("observation", "")))
-        return state_messages(base, history, history_len=n) if n > 0 else state_messages(base, [], history_len=0)
+        layout = episode.get("prompt") or "full"  # the layout the recorded policy used
+        return state_messages(base, history if n > 0 else [], history_len=n, style=layout)
     if style != "chat":
         raise ValueError(f"prompt style {style!r}: use 'agent' (the LLM agent's prompt) or 'chat' (full multi-turn prefix).")
     messages = [{"role": "system", "content": system_text(episode)}]

@@ -2,16 +2,27 @@
 
 Agent Q asks the policy model itself which of K proposed actions best advances the
 goal, removes the pick and asks again, until the order is complete; the rank becomes
-an AI value in [0, 1] for each candidate. Replies are parsed robustly (a number, the
-action text, or "Action: ..."); when a reply names nothing, the remaining candidates
-are ordered by the model's log-probability of naming each one as the best action.
+an AI value in [0, 1] for each candidate. Candidates are labelled with letters (A, B,
+...), never numbers, so that an action that is itself a number (a Connect Four column
+"4") is never read as a candidate index. Replies are parsed robustly (a label, the
+action text); when a reply names nothing, the remaining candidates are ordered by the
+model's log-probability of naming each one as the best action.
+
+Critique is off by default in MCTS (``critic=None``): with the tiny model it made the
+search weaker and much slower (see benchmarks/self_improvement.py, which measures the
+search with and without it).
 """
 
 from __future__ import annotations
 
 import re
 
-_INT = re.compile(r"\b(\d{1,3})\b")
+_LABEL = re.compile(r"(?:^|[\s(\[*\"'])([A-Z]{1,2})(?=$|[\s).\]:,*\"'])")
+
+
+def label(i: int) -> str:
+    """The label of candidate ``i``: A..Z, then AA, AB, ..."""
+    return chr(65 + i) if i < 26 else chr(64 + i // 26) + chr(65 + i % 26)
 
 
 def _context(messages: list[dict]) -> str:
@@ -19,21 +30,29 @@ def _context(messages: list[dict]) -> str:
 
 
 def ranking_prompt(messages: list[dict], candidates: list[str]) -> list[dict]:
-    numbered = "\n".join(f"{i + 1}. {c}" for i, c in enumerate(candidates))
+    numbered = "\n".join(f"{label(i)}) {c}" for i, c in enumerate(candidates))
     return [
         {"role": "system", "content": "You judge actions of an agent. Pick the action that best advances the goal."},
         {"role": "user", "content": f"{_context(messages)}\n\nCandidate actions:\n{numbered}\n\n"
-                                    "Which candidate is best for reaching the goal? Answer with its number only."},
+                                    "Which candidate is best for reaching the goal? Answer with its letter only."},
     ]
 
 
 def parse_pick(reply: str, candidates: list[str]) -> int | None:
-    """Index of the candidate a ranking reply names, or None."""
+    """Index of the candidate a ranking reply names (by its letter label, else by its
+    text), or None. A number in the reply is never taken as an index."""
     text = (reply or "").strip()
-    for m in _INT.finditer(text):
-        k = int(m.group(1))
-        if 1 <= k <= len(candidates):
-            return k - 1
+    labels = {label(i): i for i in range(len(candidates))}
+    bare = text.strip("()[]*.:'\" \n")
+    if bare in labels:  # the whole reply is a label: "B", "(B)", "B."
+        return labels[bare]
+    found = [m.group(1) for m in _LABEL.finditer(text) if m.group(1) in labels]
+    marked = [lb for lb in found if re.search(rf"\b{lb}\)", text)]  # "B) 4" as in the prompt
+    if marked:
+        return labels[marked[0]]
+    plain = [lb for lb in found if lb not in ("A", "I")]  # English words, not labels, in prose
+    if plain:
+        return labels[plain[0]]
     low = text.lower()
     best, where = None, None
     for i, c in enumerate(candidates):
@@ -81,7 +100,7 @@ class LLMCritic:
                 p = ranking_prompt(messages, cands)
                 for i, c in enumerate(cands):
                     prompts.append(p)
-                    comps.append(f"{i + 1}. {c}")
+                    comps.append(f"{label(i)}) {c}")
                     owners.append((j, i))
         scores = self.lm.score(prompts, comps) if prompts else []
         per: list[list[tuple[float, int]]] = [[] for _ in items]

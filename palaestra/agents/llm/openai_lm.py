@@ -138,11 +138,11 @@ class OpenAICompatibleLM:
                    for i, p in enumerate(prompts)]
         return [f.result() for f in futures]
 
-    def _score_one(self, messages, completion) -> float:
+    def _score_one(self, messages, completion) -> tuple[float, int]:
         prefix = self.score_template(text_only(messages))
-        if not prefix.endswith((" ", "\n")):
-            prefix += " "
-        body = {"model": self.model, "prompt": prefix + completion, "echo": True, "logprobs": 1, "max_tokens": 1,
+        sep = "" if prefix.endswith((" ", "\n")) or completion.startswith((" ", "\n")) else " "
+        text = prefix + sep + completion
+        body = {"model": self.model, "prompt": text, "echo": True, "logprobs": 1, "max_tokens": 1,
                 "temperature": 0.0}
         data = self._post("/completions", body)
         try:
@@ -151,11 +151,26 @@ class OpenAICompatibleLM:
         except (KeyError, IndexError, TypeError) as err:
             raise APIError(f"{self.base_url}/completions did not return echoed logprobs ({err}); score() needs a "
                            "server with echo+logprobs on /completions (vLLM has it).") from None
-        end = len(prefix) + len(completion)
-        return float(sum(v for o, v in zip(offsets, values) if v is not None and len(prefix) <= o < end))
+        # A token belongs to the completion when it ends inside it: the first completion token
+        # usually carries the separating space (" 4" starts one character before the completion),
+        # so tokens are selected by where they end, not where they start. The token generated
+        # after the echo (offset >= the text's end) is not part of it.
+        start, end = len(prefix), len(text)
+        total, count = 0.0, 0
+        for i, (o, v) in enumerate(zip(offsets, values)):
+            if o >= end:
+                break
+            stop = offsets[i + 1] if i + 1 < len(offsets) else end
+            if stop > start and v is not None:
+                total += float(v)
+                count += 1
+        return total, count
 
-    def score(self, prompts, completions: list[str]) -> list[float]:
+    def score(self, prompts, completions: list[str], reduce: str = "sum") -> list[float]:
+        if reduce not in ("sum", "mean"):
+            raise ValueError(f"reduce={reduce!r}: use 'sum' or 'mean' (per-token log-probability).")
         if len(prompts) != len(completions):
             raise ValueError(f"score needs one completion per prompt, got {len(prompts)} and {len(completions)}.")
         futures = [self._pool.submit(self._score_one, p, c) for p, c in zip(prompts, completions)]
-        return [f.result() for f in futures]
+        out = [f.result() for f in futures]
+        return [s / max(1, n) if reduce == "mean" else s for s, n in out]

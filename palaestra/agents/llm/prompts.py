@@ -68,11 +68,22 @@ def parse_reply(reply: str, parse):
     raise first_error
 
 
+PROMPT_STYLES = ("full", "compact")
+
+
 def state_messages(base, history: list[tuple[str, str]] | None = None, error: str | None = None,
-                   history_len: int = 4) -> list[dict]:
+                   history_len: int = 4, style: str = "full") -> list[dict]:
     """Chat messages for the state of ``base`` (a PalaestraEnv): system = instructions,
     user = the last ``history_len`` (state, action) pairs, the current state, the error
-    of the previous reply if any, and the request for one action."""
+    of the previous reply if any, and the request for one action.
+
+    ``style="compact"``: one user message with the current state only (no instructions,
+    no history) -- for small models trained on recorded episodes that used it too (the
+    episode records its ``prompt`` style so that training and play agree)."""
+    if style not in PROMPT_STYLES:
+        raise ValueError(f"prompt style {style!r}: use 'full' or 'compact'.")
+    if style == "compact":
+        return [{"role": "user", "content": base.render_text()}]
     system = (base.instructions or "").strip()
     system += "\n\nThink briefly if you like, then give your action on the last line as 'Action: <action>'."
     parts = []

@@ -42,19 +42,29 @@ class TransformersLM:
     Prompts (chat messages) use the tokenizer's chat template when it has one and a
     plain "Role: text" format otherwise. ``generate`` samples ``n`` completions per
     prompt in one batched call (chunked by ``batch_size`` sequences); ``score`` returns
-    the summed log-probability of each completion's tokens given its prompt; completions
-    that share a prompt reuse its KV cache (``share_prefix``), so ranking K candidates
-    costs one prompt pass.
+    the summed (``reduce="sum"``) or mean per-token (``reduce="mean"``) log-probability
+    of each completion's tokens given its prompt; completions that share a prompt reuse
+    its KV cache (``share_prefix``), so ranking K candidates costs one prompt pass.
     ``usage`` counts prompt and completion tokens across calls.
+
+    A prompt longer than the model's context is never cut silently: ``truncation="error"``
+    (default) raises an error that says by how much it is over; ``truncation="left"``
+    keeps the end of the prompt (the current state and the question, not the
+    instructions), logs a warning and counts it in ``truncated``.
     """
 
     def __init__(self, path_or_id, device=None, dtype=None, max_threads: int | None = None, batch_size: int = 64,
-                 share_prefix: bool = True, trust_remote_code: bool = False, **_ignored):
+                 share_prefix: bool = True, trust_remote_code: bool = False, truncation: str = "error", **_ignored):
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         if max_threads is not None:
             torch.set_num_threads(int(max_threads))
+        if truncation not in ("error", "left"):
+            raise ValueError(f"truncation={truncation!r}: use 'error' (too-long prompts raise) or 'left' (keep the "
+                             "end of the prompt, logged).")
+        self.truncation = truncation
+        self.truncated = 0  # prompts cut under truncation="left"
         self.name = str(path_or_id)
         self.device = _pick_device(device)
         self.dtype = _pick_dtype(dtype, self.device)
@@ -103,6 +113,20 @@ class TransformersLM:
     def _encode(self, text: str, room: int) -> list[int]:
         ids = self.tokenizer(text, add_special_tokens=False)["input_ids"]
         limit = max(1, self.max_length - room)
+        if len(ids) <= limit:
+            return ids
+        if self.truncation == "error":
+            raise ValueError(
+                f"the prompt is {len(ids)} tokens but {self.name} fits {self.max_length} positions and {room} are "
+                f"needed for the reply, so {len(ids) - limit} tokens would be lost (the start: the instructions). "
+                "Shorten the prompt (history=0, a compact observation), use a model with a longer context, or "
+                "pass truncation='left' to keep the end of the prompt knowingly.")
+        import logging
+
+        self.truncated += 1
+        logging.getLogger("palaestra.llm").warning(
+            "prompt of %d tokens cut to its last %d (truncation='left'): the instructions at its start are lost",
+            len(ids), limit)
         return ids[-limit:]  # keep the end: the current state and the question
 
     @contextmanager
@@ -155,7 +179,15 @@ class TransformersLM:
         return out
 
     # ---- score -------------------------------------------------------------------
-    def score(self, prompts, completions: list[str]) -> list[float]:
+    def score(self, prompts, completions: list[str], reduce: str = "sum") -> list[float]:
+        if reduce not in ("sum", "mean"):
+            raise ValueError(f"reduce={reduce!r}: use 'sum' or 'mean' (per-token log-probability).")
+        scores, lengths = self._score(prompts, completions)
+        if reduce == "mean":
+            return [s / max(1, n) for s, n in zip(scores, lengths)]
+        return scores
+
+    def _score(self, prompts, completions: list[str]) -> tuple[list[float], list[int]]:
         import torch
 
         if len(prompts) != len(completions):
@@ -171,8 +203,9 @@ class TransformersLM:
         groups: dict[tuple, list[int]] = {}
         for i, (p, _) in enumerate(pairs):
             groups.setdefault(tuple(p), []).append(i)
+        lengths = [len(c) for _, c in pairs]
         if self.share_prefix and len(groups) < len(pairs):
-            return self._score_shared(pairs, groups)
+            return self._score_shared(pairs, groups), lengths
         scores: list[float] = []
         pad = self.tokenizer.pad_token_id
         with torch.inference_mode():
@@ -192,7 +225,7 @@ class TransformersLM:
                 for i, (p, c) in enumerate(chunk):
                     scores.append(float(tok_lp[i, len(p) - 1 : len(p) - 1 + len(c)].sum()))
                 self.usage["prompt_tokens"] += sum(len(p) + len(c) for p, c in chunk)
-        return scores
+        return scores, lengths
 
     def _score_shared(self, pairs, groups) -> list[float]:
         """Completions that share a prompt: the prompt runs once, its KV cache serves all."""
