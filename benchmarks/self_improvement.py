@@ -176,9 +176,8 @@ def repro(args):
     """Issue 15's measurement on the old recipe: SFT on 40 MCTS-200 games (actions as targets,
     full prompt, lr 2e-3, 6 epochs, batch 8), against random, on seeds 10000-10199: the
     model generating freely, the same model scoring the legal actions, constant column 4."""
-    import torch
-
     import gymnasium as gym
+    import torch
 
     import palaestra  # noqa: F401
     from palaestra.agents.llm.tiny import build_tiny_model

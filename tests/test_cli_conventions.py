@@ -22,6 +22,22 @@ def test_version_and_short_help():
     assert "<bool>" not in out and "<str>" not in out  # no type tags on every flag
 
 
+def test_every_option_has_help():
+    import typer.main
+
+    from palaestra.cli import app
+
+    group = typer.main.get_command(app)
+    missing = []
+    for name, cmd in group.commands.items():
+        subs = getattr(cmd, "commands", None) or {name: cmd}
+        for sub_name, sub in subs.items():
+            for param in sub.params:
+                if param.param_type_name == "option" and not (param.help or "").strip():
+                    missing.append(f"{name} {sub_name}: {param.opts}")
+    assert not missing, "options without help: " + "; ".join(missing)
+
+
 @pytest.mark.parametrize("args, expect", [
     (("run", "palaestra/ConnectFour-v0", "--agent", "mctss"), "Did you mean 'mcts'"),
     (("run", "palaestra/ConnectFour-v0", "--agent", "mcts", "--agent-opt", "simulatons=50"), "Did you mean 'simulations'"),

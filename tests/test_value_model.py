@@ -67,3 +67,15 @@ def test_save_load_and_guide_search(tmp_path):
 def test_missing_model_says_what_to_do(tmp_path):
     with pytest.raises(FileNotFoundError, match="palaestra train value"):
         load_value_model(tmp_path)
+
+
+def test_cli_trains_a_value_model_on_the_checked_in_samples(tmp_path):
+    import subprocess
+    import sys
+
+    out = tmp_path / "vm"
+    proc = subprocess.run([sys.executable, "-m", "palaestra.cli", "train", "value", SAMPLE, "--out", str(out),
+                           "--epochs", "3"], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "ranking accuracy" in proc.stdout and (out / "value_model.json").exists()
+    assert isinstance(load_value_model(out), NativeValueNet)

@@ -39,6 +39,8 @@ class BestOfNAgent:
         if search_reward not in ("agent", "true"):
             raise ValueError(f"search_reward={search_reward!r}: use 'agent' or 'true'.")
         self.search_reward = search_reward
+        if search_reward == "true":
+            self.name = "best-of-n[search_reward=true]"
         if judge not in ("lookahead", "critic", "vote"):
             raise ValueError(f"judge={judge!r}: use 'lookahead', 'critic' or 'vote'.")
         self.llm = load_lm(llm if llm is not None else model, **lm_options)

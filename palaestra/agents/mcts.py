@@ -143,6 +143,8 @@ class MCTSAgent:
             raise ValueError(f"search_reward={search_reward!r}: use 'agent' (fair at test time) or 'true' "
                              "(the hidden reward, for collecting training data).")
         self.search_reward = search_reward
+        if search_reward == "true":  # recordings and leaderboards keep such agents apart by name
+            self.name = "mcts[search_reward=true]"
         if prompt not in ("full", "compact"):
             raise ValueError(f"prompt={prompt!r}: use 'full' or 'compact' (the state only) for the model's prompts.")
         self.prompt = prompt

@@ -104,7 +104,7 @@ def pairs_cmd(
     audit: int = typer.Option(0, "--audit", help="Re-judge this many sampled step pairs with a stronger search "
                                                  "and print the agreement."),
     audit_simulations: int = typer.Option(2000, help="Simulations of the auditing search."),
-    seed: int = typer.Option(0),
+    seed: int = typer.Option(0, help="Seed of sampling, shuffling and the weights."),
 ):
     """Build preference pairs from recordings and save them (TRL's conversational format)."""
     total = _build_pairs(recordings, pairs, demos, min_margin, min_visits, mode, alpha, prompt_style, history,
@@ -138,14 +138,14 @@ def sft_cmd(
     visit_samples: int = typer.Option(4, help="Rows per state for --target visits."),
     preset_name: str = typer.Option("auto", "--preset", help=_PRESET_HELP),
     lr: Optional[float] = typer.Option(None, "--lr", help="Learning rate (default: the preset's)."),
-    epochs: Optional[float] = typer.Option(None),
+    epochs: Optional[float] = typer.Option(None, help="Training epochs."),
     max_steps: int = typer.Option(-1, help="Stop after N optimiser steps (overrides --epochs)."),
-    batch_size: Optional[int] = typer.Option(None),
-    grad_accum: int = typer.Option(1),
+    batch_size: Optional[int] = typer.Option(None, help="Examples per device batch."),
+    grad_accum: int = typer.Option(1, help="Gradient accumulation steps."),
     max_length: int = typer.Option(1024, help="Tokens of prompt + action; older history is dropped to fit."),
     lora_r: int = typer.Option(0, help="LoRA rank (0: full fine-tuning)."),
-    lora_alpha: int = typer.Option(16),
-    seed: int = typer.Option(0),
+    lora_alpha: int = typer.Option(16, help="LoRA alpha."),
+    seed: int = typer.Option(0, help="Seed of sampling, shuffling and the weights."),
     device: Optional[str] = typer.Option(None, help="cpu or cuda (default: cuda when available)."),
     threads: int = typer.Option(1, help="torch threads on CPU (more is slower on a busy machine)."),
 ):
@@ -179,21 +179,21 @@ def dpo_cmd(
     alpha: Optional[float] = typer.Option(None, help="Blend Q with numeric critiques: alpha*Q + (1-alpha)*critique."),
     prompt_style: str = typer.Option("agent", help="agent (LLMAgent's prompt) or chat (full multi-turn prefix)."),
     history: Optional[int] = typer.Option(None, help="Earlier steps in the prompt."),
-    same_seed: bool = typer.Option(True, "--same-seed/--any-seed"),
+    same_seed: bool = typer.Option(True, "--same-seed/--any-seed", help="Pair only episodes of the same seed (--any-seed pairs across seeds)."),
     confidence: float = typer.Option(1.96, help="Step pairs only where the search is sure (z of the bounds; 0: off)."),
     preset_name: str = typer.Option("auto", "--preset", help=_PRESET_HELP),
     beta: Optional[float] = typer.Option(None, help="DPO beta (deviation from the reference)."),
     loss_type: str = typer.Option("sigmoid", help="TRL loss type: sigmoid, ipo, hinge, robust, ..."),
     sft_weight: Optional[float] = typer.Option(None, help="Add TRL's sft loss (NLL of the chosen reply) with this weight (RPO)."),
     lr: Optional[float] = typer.Option(None, "--lr", help="Learning rate (default: the preset's)."),
-    epochs: Optional[float] = typer.Option(None),
+    epochs: Optional[float] = typer.Option(None, help="Training epochs."),
     max_steps: int = typer.Option(-1, help="Stop after N optimiser steps (overrides --epochs)."),
-    batch_size: Optional[int] = typer.Option(None),
-    grad_accum: int = typer.Option(1),
+    batch_size: Optional[int] = typer.Option(None, help="Examples per device batch."),
+    grad_accum: int = typer.Option(1, help="Gradient accumulation steps."),
     max_length: int = typer.Option(1024, help="Tokens of prompt + action; older history is dropped to fit."),
     lora_r: int = typer.Option(0, help="LoRA rank (0: full fine-tuning with a copied reference model)."),
-    lora_alpha: int = typer.Option(16),
-    seed: int = typer.Option(0),
+    lora_alpha: int = typer.Option(16, help="LoRA alpha."),
+    seed: int = typer.Option(0, help="Seed of sampling, shuffling and the weights."),
     device: Optional[str] = typer.Option(None, help="cpu or cuda (default: cuda when available)."),
     threads: int = typer.Option(1, help="torch threads on CPU."),
     evaluate: bool = typer.Option(True, "--evaluate/--no-evaluate", help="Report the DPO loss and reward accuracy "
@@ -221,7 +221,7 @@ def dpo_cmd(
 def improve_cmd(
     env_id: str = typer.Argument(..., help="An env id, e.g. palaestra/ConnectFour-v0"),
     model: str = typer.Option(..., "--model", help="The starting policy (a model folder or hub id)."),
-    rounds: int = typer.Option(2, "--rounds", min=1),
+    rounds: int = typer.Option(2, "--rounds", min=1, help="Self-improvement rounds after round 0 (collect, pairs, DPO, evaluate)."),
     out: Path = typer.Option(Path("recordings/improve"), "--out", help="Recordings, models and improve.json go here."),
     episodes: int = typer.Option(100, "--episodes", help="Episodes the policy plays per round (fresh train seeds)."),
     train_seed_start: int = typer.Option(0, help="Round r plays seeds START+(r-1)*EPISODES onwards."),
@@ -238,32 +238,32 @@ def improve_cmd(
     learner: str = typer.Option("dpo", help="dpo (pairs), or sft (the same search labels as SFT targets: the "
                                             "compute-matched control)."),
     pair_mode: str = typer.Option("best_worst+policy", help="Step pairs: best_worst, all, policy, or combined with +."),
-    min_margin: float = typer.Option(0.0),
-    min_visits: int = typer.Option(1),
+    min_margin: float = typer.Option(0.0, help="Smallest q gap between the chosen and the rejected child for a pair."),
+    min_visits: int = typer.Option(1, help="Visits each child of a pair needs."),
     confidence: float = typer.Option(1.96, help="z of the pair bounds (0: compare plain Q)."),
     sft_target: str = typer.Option("visits", help="SFT control targets: visits, best or action."),
-    visit_samples: int = typer.Option(4),
+    visit_samples: int = typer.Option(4, help="Samples drawn from each state's visit distribution for SFT targets."),
     preset_name: str = typer.Option("auto", "--preset", help=_PRESET_HELP),
     lr: Optional[float] = typer.Option(None, "--lr", help="DPO learning rate (default: the preset's)."),
     epochs: Optional[float] = typer.Option(None, help="DPO epochs."),
     batch_size: Optional[int] = typer.Option(None, help="DPO batch size."),
-    beta: Optional[float] = typer.Option(None),
+    beta: Optional[float] = typer.Option(None, help="DPO's beta (strength of the pull towards the reference model)."),
     sft_weight: Optional[float] = typer.Option(None, help="Weight of the NLL term on chosen replies (RPO)."),
-    loss_type: str = typer.Option("sigmoid"),
+    loss_type: str = typer.Option("sigmoid", help="DPO loss (TRL's loss_type: sigmoid, ipo, ...)."),
     sft_lr: Optional[float] = typer.Option(None, help="SFT learning rate (learner sft)."),
-    sft_epochs: Optional[float] = typer.Option(None),
-    sft_batch_size: Optional[int] = typer.Option(None),
+    sft_epochs: Optional[float] = typer.Option(None, help="Epochs of the round-0 SFT."),
+    sft_batch_size: Optional[int] = typer.Option(None, help="Batch size of the round-0 SFT."),
     max_length: int = typer.Option(1024, help="Training tokens of prompt + reply (capped at the model's context)."),
-    lora_r: int = typer.Option(0),
+    lora_r: int = typer.Option(0, help="LoRA rank (0: train every weight)."),
     eval_temperature: float = typer.Option(0.0, help="Sampling temperature of the evaluated policy."),
     max_steps: int = typer.Option(200, help="Steps per episode at most."),
     workers: int = typer.Option(2, help="Parallel processes for collection and evaluation."),
     backend: str = typer.Option("process", help="process, ray or auto."),
     audit: int = typer.Option(0, help="Pairs per round re-judged by a stronger search (0: none)."),
-    audit_simulations: int = typer.Option(2000),
-    seed: int = typer.Option(0),
-    device: Optional[str] = typer.Option(None),
-    threads: int = typer.Option(1),
+    audit_simulations: int = typer.Option(2000, help="Simulations of the stronger search that re-judges a sample of pairs."),
+    seed: int = typer.Option(0, help="Seed of sampling, shuffling and the weights."),
+    device: Optional[str] = typer.Option(None, help="Torch device (default: cuda when there is one, else cpu)."),
+    threads: int = typer.Option(1, help="Torch CPU threads."),
     db: Optional[Path] = typer.Option(None, help="Leaderboard SQLite store for the evaluations (default: "
                                                   "recordings/leaderboard.sqlite when it exists)."),
 ):
@@ -305,7 +305,47 @@ def improve_cmd(
     console.print(f"details in [bold]{out / 'improve.json'}[/]")
 
 
+def value_cmd(
+    recordings: list[Path] = typer.Argument(..., metavar="RECORDINGS...", help="Recording folders whose steps carry the search (agent mcts)."),
+    out: Path = typer.Option(..., help="Folder to save the value model to (value_model.json + weights)."),
+    backend: str = typer.Option("native", help="native (a network on the native observation: games) or text (MiniLM on the text view)."),
+    epochs: int = typer.Option(40, min=1, help="Training epochs (the best epoch on held-aside episodes is kept)."),
+    lr: float = typer.Option(1e-3, help="Adam learning rate."),
+    pair_weight: float = typer.Option(0.5, min=0.0, help="Weight of the pairwise loss on Q-ranked children (0: value regression only)."),
+    margin: float = typer.Option(0.1, min=0.0, help="Smallest q gap for a pair of children."),
+    min_visits: int = typer.Option(2, min=1, help="Visits each child of a pair needs."),
+    holdout: float = typer.Option(0.2, min=0.0, max=0.9, help="Share of whole episodes held out for the report."),
+    seed: int = typer.Option(0, help="Seed of the split and the weights."),
+):
+    """Train a value model on recorded search (q-values and Q-ranked children) for mcts-value and beam."""
+    from palaestra.training.value import TextValueModel, save_value_model, train_value
+    from palaestra.training.value_data import from_recordings, native_features, text_features
+
+    from ._common import fail, writable_file
+
+    if backend not in ("native", "text"):
+        fail(f"--backend {backend!r}: use native or text.")
+    writable_file(out / "value_model.json", "value model")
+    try:
+        data = from_recordings(recordings, featurize=native_features if backend == "native" else text_features,
+                               margin=margin, min_visits=min_visits)
+    except (FileNotFoundError, TypeError) as err:
+        fail(str(err))
+    if len(data) == 0:
+        fail("no searched steps in these recordings: record with a searching agent, e.g. "
+             "`palaestra record palaestra/ConnectFour-v0 --agent mcts --episodes 100`.")
+    train, held = data.split(holdout, seed=seed) if holdout > 0 else (data, None)
+    model = TextValueModel(seed=seed) if backend == "text" else None
+    model, report = train_value(train, model, heldout=held, epochs=epochs, lr=lr, pair_weight=pair_weight, seed=seed)
+    save_value_model(model, out, report, data.envs)
+    for line in report.lines():
+        console.print(line, highlight=False)
+    console.print(f"value model in [bold]{out}[/] for {', '.join(sorted(data.envs))}; use it with "
+                  f"--agent mcts-value --agent-opt value_model={out} (or beam)")
+
+
 def register(app: typer.Typer) -> None:
+    train_app.command("value")(value_cmd)
     train_app.command("pairs")(pairs_cmd)
     train_app.command("sft")(sft_cmd)
     train_app.command("dpo")(dpo_cmd)
