@@ -168,12 +168,13 @@ def test_critic_repeated_pick_best_gives_rank_values():
 
 
 def test_critic_with_tiny_model_follows_the_model(tiny_lm):
-    from palaestra.agents.llm.critique import rank_values, ranking_prompt
+    from palaestra.agents.llm.critique import label, rank_values, ranking_prompt
 
     msgs, cands = [{"role": "user", "content": "Goal: win"}], ["1", "4", "7"]
     # score mode orders the candidates by the model's own log-probabilities
     values = LLMCritic(tiny_lm, mode="score").critique([(msgs, cands)])[0]
-    scores = tiny_lm.score([ranking_prompt(msgs, cands)] * 3, [f"{i + 1}. {c}" for i, c in enumerate(cands)])
+    # candidates are labelled A, B, C, so an action text ("4") is never read as an index
+    scores = tiny_lm.score([ranking_prompt(msgs, cands)] * 3, [f"{label(i)}) {c}" for i, c in enumerate(cands)])
     assert len(set(scores)) == 3  # the model tells the candidates apart, so the order below has teeth
     assert values == rank_values(sorted(range(3), key=lambda i: -scores[i]), 3)
     # rank mode asks the model (its tokens are counted) and is reproducible with the same seed

@@ -392,41 +392,19 @@ import palaestra  # noqa: E402
 ALL_IDS = list(palaestra.ENV_IDS)
 GAMES = ("palaestra/ConnectFour-v0", "palaestra/Hex-v0", "palaestra/Chess-v0", "palaestra/Chess960-v0")
 BROWSER = tuple(i for i in ALL_IDS if i.startswith("palaestra/miniwob."))
-NOT_DECLARED = "does not declare reward_access yet (issue 13 item 5): routed to its domain"
 
 KNOWN = {
-    "battery": {
-        "palaestra/ToolUse-v0": "ToolUse-v0 grades answers by substring / any number: the shotgun answer passes "
-                                "(issue 13 item 2, tools domain)",
-        **{i: f"{i}: leaving for click-test.html and clicking START, 'Click Me!' succeeds (the reward is read "
-              "from the page the agent chose; issue 13 item 1, web domain)"
-           for i in BROWSER if i != "palaestra/miniwob.click-test-v0"},
-        "palaestra/miniwob.click-test-v0": "miniwob.click-test-v0: goto('/') raises an uncaught Playwright "
-                                           "ReferenceError (WOB_DONE_GLOBAL is not defined) out of step() "
-                                           "(issue 13 item 1, web domain)",
-    },
-    "reward_access": {i: f"{i} {NOT_DECLARED}" for i in ALL_IDS},
-    "success": {i: f"{i}: MiniWoB's validator returns the raw reward with no success verdict while step calls "
-                   "raw > 0 a success (chase-circle seed 0: step True, validate False); state success in "
-                   "validate's details (issue 13 item 6, web domain)"
+    "success": {i: f"{i}: MiniWoB's validator returned the raw reward with no success verdict while step called "
+                   "raw > 0 a success (chase-circle seed 0: step True, validate False); not re-run since the web "
+                   "domain's fixes (slow, browser)"
                 for i in BROWSER},
-    "hostile": {
-        "palaestra/WebShop-v0": "WebShop-v0 text search raises UnicodeEncodeError on a lone surrogate (issue 16, web)",
-        "palaestra/Segmentation-v0": "Segmentation-v0 raises ValueError on a 5000-digit click coordinate "
-                                     "(int-to-str digit limit) instead of an invalid action (issue 16, segmentation)",
-        "palaestra/ToolUse-v0": "ToolUse-v0: round(7, -10**7) and two SQL bombs take 5-6 s of CPU each, convert_units "
-                                "raises OverflowError / RecursionError (issue 16, tools)",
-    },
     "check_env": {
-        "palaestra/Chess-v0": "Chess-v0: check_env steps a sample drawn in another state ('action 16 (Rxa7) is not "
-                              "legal now'), 1 of 20 runs (issue 16, games)",
-        "palaestra/Chess960-v0": "Chess960-v0: the same stale sample, 7 of 20 runs (issue 16, games)",
-        "palaestra/WebShop-v0": "WebShop-v0: check_env's sample clicks a label of another page ('nothing labelled "
-                                "[b075vu33vv]'), 2 of 20 runs (issue 16, web)",
+        "palaestra/WebShop-v0": "WebShop-v0: check_env's sample clicked a label of another page ('nothing labelled "
+                                "[b075vu33vv]'), 2 of 20 runs (issue 16, web); not re-run since the web domain's fixes",
     },
 }
 #: known failures too slow to run in every suite (they still show as xfail, not run)
-NOT_RUN = {("hostile", "palaestra/ToolUse-v0")}
+NOT_RUN: set[tuple[str, str]] = set()
 
 
 def _params(check: str, ids, slow_ids=()):

@@ -177,12 +177,13 @@ def test_agent_prompt_is_what_the_llm_agent_sends(tmp_path):
         name = "scripted"
 
         def reset(self, env):
-            self.env, self.history, self.prompts = env, [], []
+            self.env, self.history, self.prompts, self.played = env, [], [], []
 
         def act(self, obs, info):
             base = self.env.unwrapped
             self.prompts.append(state_messages(base, self.history, history_len=2))
             action = base.format_action(base.legal_actions()[0])
+            self.played.append(action)
             self.history.append(("", action))
             self.last_search = [{"action": action, "visits": 5, "q": 0.5, "prior": 0.5, "critique": None},
                                 {"action": "7", "visits": 5, "q": -0.5, "prior": 0.5, "critique": None}]
@@ -198,7 +199,7 @@ def test_agent_prompt_is_what_the_llm_agent_sends(tmp_path):
     assert pairs.made >= 3
     for row in pairs.rows:
         assert row["prompt"] == agent.prompts[row["step"]]
-        assert row["chosen"][0]["content"] == "1"
+        assert row["chosen"][0]["content"] == agent.played[row["step"]]  # the scripted move of that step
 
 
 def test_policy_mode_pairs_the_best_child_against_the_policys_own_reply(tmp_path):

@@ -105,6 +105,10 @@ def test_keyboard_opened_tabs_are_closed(site):
     tab.page.evaluate("() => document.getElementById('here').focus()")
     for key in ("Shift+Enter", "Control+Enter"):
         assert tab.act(f'press("{key}")') is None
-        time.sleep(0.3)
+        # the tab is closed as it opens; Playwright's sync API runs that handler only while it
+        # waits on the browser, so wait there (up to 10 s on a loaded machine)
+        deadline = time.monotonic() + 10
+        while tab.open_pages() != 1 and time.monotonic() < deadline:
+            tab.page.wait_for_timeout(100)
         assert tab.open_pages() == 1, key
     assert tab.relative_url() == "/"
