@@ -9,6 +9,7 @@ and exit status 2, never a traceback.
 from __future__ import annotations
 
 import importlib
+import os
 import pkgutil
 import sys
 from typing import Optional
@@ -59,6 +60,11 @@ _load()
 
 
 def main() -> None:
+    # the CLI shows its own rich progress; libraries' bars and warnings (transformers'
+    # "Loading weights", datasets' maps) would interleave with it, in workers too
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
     try:
         app()
     except (PermissionError, IsADirectoryError, NotADirectoryError, FileExistsError) as err:
