@@ -394,10 +394,6 @@ GAMES = ("palaestra/ConnectFour-v0", "palaestra/Hex-v0", "palaestra/Chess-v0", "
 BROWSER = tuple(i for i in ALL_IDS if i.startswith("palaestra/miniwob."))
 
 KNOWN = {
-    "success": {i: f"{i}: MiniWoB's validator returned the raw reward with no success verdict while step called "
-                   "raw > 0 a success (chase-circle seed 0: step True, validate False); not re-run since the web "
-                   "domain's fixes (slow, browser)"
-                for i in BROWSER},
     "check_env": {
         "palaestra/WebShop-v0": "WebShop-v0: check_env's sample clicked a label of another page ('nothing labelled "
                                 "[b075vu33vv]'), 2 of 20 runs (issue 16, web); not re-run since the web domain's fixes",

@@ -446,9 +446,11 @@ class MiniWoBEnv(PalaestraEnv):
 def _validate(env) -> tuple[float, bool, dict]:
     result = env._read_result()
     if not result["here"]:
-        return 0.0, True, {"reason": "left the task page"}
+        return 0.0, True, {"reason": "left the task page", "success": False}
     raw = float(result["raw"]) if result["done"] else 0.0
-    return raw, bool(result["done"]), {"reason": result["reason"]}
+    # MiniWoB's (and BrowserGym's) success: the episode ended with a positive raw reward;
+    # the one statement of it, which step reports too
+    return raw, bool(result["done"]), {"reason": result["reason"], "success": bool(result["done"]) and raw > 0}
 
 
 __all__ = ["MiniWoBEnv"]
