@@ -66,3 +66,57 @@ class BackgroundServer:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+def session_site_app(world, page_html, redirect_type, goal_for_new_session=None, read_form=None,
+                     max_url: int | None = None, max_sid: int | None = None):
+    """The Starlette app of a palaestra site (the shop, the booking site).
+
+    Sessions are named by the ``sid`` cookie (a new visitor gets a fresh one); every path
+    goes to ``world.handle(sid, method, url[, form])``, whose result is a ``redirect_type``
+    (answered 303) or a page (rendered by ``page_html``; 404 for ``kind == "notfound"``).
+    ``read_form(request) -> dict | Response`` reads a POST body (a Response refuses it);
+    without it POST forms carry nothing and ``handle`` gets no form. ``max_url`` answers
+    longer URLs 414; ``max_sid`` replaces longer cookies with a fresh session.
+    ``goal_for_new_session(sid) -> str | None`` names a goal for new visitors.
+    """
+    import uuid
+
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+    from starlette.routing import Route
+
+    async def endpoint(request: Request) -> Response:
+        sid = request.cookies.get("sid")
+        new = sid is None or (max_sid is not None and len(sid) > max_sid)
+        if new:
+            sid = "web-" + uuid.uuid4().hex[:12]
+        if sid not in world.sessions:
+            world.open_session(sid, goal_for_new_session(sid) if goal_for_new_session else None)
+        url = request.url.path + (("?" + request.url.query) if request.url.query else "")
+        if max_url is not None and len(url) > max_url:
+            return PlainTextResponse(f"URL too long ({max_url:,} characters at most).", status_code=414)
+        if read_form is None:
+            result = world.handle(sid, request.method, url)
+        else:
+            form = None
+            if request.method == "POST":
+                form = await read_form(request)
+                if isinstance(form, Response):
+                    return form
+            result = world.handle(sid, request.method, url, form)
+        if isinstance(result, redirect_type):
+            response: Response = RedirectResponse(result.url, status_code=303)
+        else:
+            status = 404 if result.kind == "notfound" else 200
+            response = HTMLResponse(page_html(result), status_code=status)
+        if new:
+            response.set_cookie("sid", sid, httponly=True, samesite="strict")
+        return response
+
+    async def favicon(request: Request) -> Response:
+        return Response(status_code=204)
+
+    routes = [Route("/favicon.ico", favicon), Route("/{path:path}", endpoint, methods=["GET", "POST"])]
+    return Starlette(routes=routes)
