@@ -519,6 +519,8 @@ class BookingEnv(PalaestraEnv):
         tab of the same session), up to and including the next form submission."""
         import json
 
+        from .browser import click_for_label
+
         tab = self._tab
         url = tab.relative_url()
         text_plan = self.tasks.oracle_plan(self.task.data, self.world, self._sid, url)
@@ -545,16 +547,10 @@ class BookingEnv(PalaestraEnv):
                 actions.append(f"fill({node.id}, {json.dumps(value)})")
                 continue
             else:
-                blocks = [b for b in page.clickables()]
-                block = next((b for b in blocks if b.label == arg), None)
-                if block is None:
+                action, block = click_for_label(page.clickables(), nodes, arg, _visible_name)
+                if action is None:
                     break
-                name = _visible_name(block)
-                k = [b for b in blocks if _visible_name(b) == name].index(block)
-                candidates = [n for n in nodes if n.role in ("link", "button") and n.name == name]
-                if k >= len(candidates):
-                    break
-                actions.append(f"click({candidates[k].id})")
+                actions.append(action)
                 if block.kind == "button":
                     break  # a POST: the rest of the plan comes from replanning after it
                 url = block.href

@@ -364,6 +364,22 @@ def _visible_name(block) -> str:
     return block.text
 
 
+def click_for_label(blocks, nodes, label: str, visible_name) -> tuple[str | None, object | None]:
+    """The ``click(N)`` of the accessibility-tree node showing the page block labelled
+    ``label`` (a site's bracketed label), and that block; ``(None, None)`` when there is
+    none. Blocks with the same visible name map to their nodes in page order;
+    ``visible_name(block)`` is the accessible name the site's HTML gives a block."""
+    block = next((b for b in blocks if b.label == label), None)
+    if block is None:
+        return None, None
+    name = visible_name(block)
+    k = [b for b in blocks if visible_name(b) == name].index(block)
+    candidates = [n for n in nodes if n.role in ("link", "button") and n.name == name]
+    if k >= len(candidates):
+        return None, None
+    return f"click({candidates[k].id})", block
+
+
 def _q(s: str) -> str:
     return json.dumps(s, ensure_ascii=False)
 
@@ -825,16 +841,10 @@ class Tab:
                 page = world.handle(sid, "GET", url)
                 if not isinstance(page, Page):
                     break
-                blocks = page.clickables()
-                block = next((b for b in blocks if b.label == arg), None)
-                if block is None:
+                action, block = click_for_label(page.clickables(), nodes, arg, _visible_name)
+                if action is None:
                     break
-                name = _visible_name(block)
-                k = [b for b in blocks if _visible_name(b) == name].index(block)
-                candidates = [n for n in nodes if n.role in ("link", "button") and n.name == name]
-                if k >= len(candidates):
-                    break
-                actions.append(f"click({candidates[k].id})")
+                actions.append(action)
                 if block.kind == "button":
                     break  # a POST: the plan continues after it only by replanning
                 url = block.href
